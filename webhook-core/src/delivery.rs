@@ -1,0 +1,142 @@
+//! `Request`, what an adapter hands the receiver, and `Verified`, a delivery whose
+//! signature was checked over its exact bytes.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::HeaderMap;
+use serde::de::DeserializeOwned;
+
+use crate::provider::{Envelope, EnvelopeError, Provider};
+use crate::scheme::VerifyError;
+use crate::secret::Secret;
+
+/// An incoming delivery as the framework received it: headers and the raw body.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Request {
+    /// A request from headers and the raw, unmodified body bytes.
+    pub fn new(headers: HeaderMap, body: impl Into<Bytes>) -> Self {
+        Self { headers, body: body.into() }
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The raw body.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+}
+
+impl<B: Into<Bytes>> From<http::Request<B>> for Request {
+    fn from(request: http::Request<B>) -> Self {
+        let (parts, body) = request.into_parts();
+        Self::new(parts.headers, body)
+    }
+}
+
+/// Why a delivery was refused before any handler saw it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// The signature check failed (answered 401).
+    #[error("invalid signature: {0}")]
+    Signature(#[from] VerifyError),
+    /// The signature held but the body is not the provider's envelope (answered 400).
+    #[error("malformed body: {0}")]
+    Envelope(#[from] EnvelopeError),
+}
+
+/// A delivery whose signature was verified over these exact bytes, with its envelope.
+///
+/// Only [`Verified::check`] (or, for durable sinks restoring what they stored after
+/// checking it, [`crate::dangerous::restore_verified`]) makes one, so no handler can
+/// see a body that was not checked.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    inner: Arc<Parts>,
+}
+
+#[derive(Debug)]
+struct Parts {
+    provider: String,
+    headers: HeaderMap,
+    body: Bytes,
+    envelope: Envelope,
+    received_at: SystemTime,
+}
+
+impl Verified {
+    /// Verifies `request` with `provider`'s scheme against `secrets` as of `now`, then
+    /// reads its envelope: the first two steps of every delivery.
+    pub fn check(
+        provider: &dyn Provider,
+        secrets: &[Secret],
+        request: Request,
+        now: SystemTime,
+    ) -> Result<Self, Rejection> {
+        provider.scheme().verify_at(secrets, &request.headers, &request.body, now)?;
+        let envelope = provider.envelope(&request.headers, &request.body)?;
+        Ok(Self::assemble(provider.name(), request.headers, request.body, envelope, now))
+    }
+
+    pub(crate) fn assemble(
+        provider: &str,
+        headers: HeaderMap,
+        body: Bytes,
+        envelope: Envelope,
+        received_at: SystemTime,
+    ) -> Self {
+        let provider = provider.to_owned();
+        let parts = Parts { provider, headers, body, envelope, received_at };
+        Self { inner: Arc::new(parts) }
+    }
+
+    /// The provider's name, e.g. `modem-pay`.
+    pub fn provider(&self) -> &str {
+        &self.inner.provider
+    }
+
+    /// The headers as received.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.inner.headers
+    }
+
+    /// The raw body as received and verified.
+    pub fn body(&self) -> &Bytes {
+        &self.inner.body
+    }
+
+    /// The envelope: event type, dedupe key, data.
+    pub fn envelope(&self) -> &Envelope {
+        &self.inner.envelope
+    }
+
+    /// The event type, e.g. `charge.succeeded`.
+    pub fn event_type(&self) -> &str {
+        self.inner.envelope.event_type()
+    }
+
+    /// The key that identifies this event across redeliveries.
+    pub fn dedupe_key(&self) -> &str {
+        self.inner.envelope.dedupe_key()
+    }
+
+    /// When the receiver accepted the delivery.
+    pub fn received_at(&self) -> SystemTime {
+        self.inner.received_at
+    }
+
+    /// Parses the envelope's data as `T`.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(self.inner.envelope.data())
+    }
+}

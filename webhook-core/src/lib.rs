@@ -1,0 +1,43 @@
+//! Typed, verified, durable webhook receiving.
+//!
+//! `webhook-core` holds the signature schemes, the providers, the [`Receiver`] that
+//! decides every answer, the in-memory sink and the testing kit. Frameworks mount a
+//! receiver through `webhook-axum` or `webhook-actix`; durable storage comes from
+//! `webhook-inbox`.
+
+mod answer;
+mod clock;
+pub mod dangerous;
+#[doc(hidden)]
+pub mod __private;
+mod delivery;
+mod dispatch;
+pub mod event;
+mod handler;
+pub mod provider;
+pub mod providers;
+mod receiver;
+mod retry;
+pub mod scheme;
+mod secret;
+pub mod sink;
+pub mod testing;
+
+pub use answer::Answer;
+pub use clock::Clock;
+pub use delivery::{Rejection, Request, Verified};
+pub use dispatch::{Dispatcher, Verdict};
+pub use event::{CatalogueEntry, Event, Sample};
+pub use handler::{Ack, BoxError, Context, DispatchError, Handler, HandlerResult, IntoHandlerResult, UnknownEvent};
+pub use provider::{Envelope, EnvelopeError, Provider};
+pub use receiver::{Receiver, ReceiverBuilder, ReceiverStats};
+pub use retry::RetryPolicy;
+pub use scheme::{Scheme, VerifyError};
+pub use secret::{EmptySecret, Secret};
+pub use sink::{MemorySink, Sink, SinkError, Submitted};
+
+/// The futures utilities handlers written by hand need (`BoxFuture`).
+pub use futures_util as futures;
+
+/// Turns an `impl` block of async event handlers into a [`Handler`]; see `webhook-macros`.
+pub use webhook_macros::webhook_handler;

@@ -1,0 +1,403 @@
+//! The built-in providers: Modem Pay, bamotf, Standard Webhooks, Stripe, GitHub, and
+//! custom HMAC providers described as data.
+//!
+//! Each provider reads its envelope in one borrowed pass over the verified body: the
+//! event type and dedupe key are copied out, the data is a zero-copy slice of the body.
+//! The shared pieces of that pass (lenient string fields, member lookup that stops at
+//! the key it wants, error mapping) live here, with the two macros the typed payloads use:
+//! `wire_enum!` (a string enum with an `Unknown(String)` fallback) and `events!` (one
+//! zero-cost newtype per event type, plus the provider's catalogue).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::HeaderMap;
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::error::Category;
+use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
+
+use crate::provider::EnvelopeError;
+
+/// Defines a string enum whose unknown values parse into `Unknown(String)` and
+/// serialize back unchanged, because providers add values without notice.
+macro_rules! wire_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident = $wire:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+            /// A value this version does not know, kept as sent.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// The value as it appears on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $wire, )+
+                    Self::Unknown(other) => other,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(wire: &str) -> Self {
+                match wire {
+                    $( $wire => Self::$variant, )+
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                $crate::providers::deserialize_wire_str(deserializer, stringify!($name))
+            }
+        }
+    };
+}
+
+/// Defines one zero-cost event type per event (a `#[serde(transparent)]` newtype over
+/// its payload that implements `Event` and derefs to the payload), and the provider's
+/// `CATALOGUE` of them, in the order given.
+macro_rules! events {
+    ( $( $(#[$meta:meta])* $name:ident($payload:ty) = $wire:literal, sample: $sample:expr; )+ ) => {
+        $(
+            $(#[$meta])*
+            #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+            #[serde(transparent)]
+            pub struct $name(pub $payload);
+
+            impl $crate::event::Event for $name {
+                const NAME: &'static str = $wire;
+                type Payload = $payload;
+
+                fn sample() -> Self {
+                    Self($sample)
+                }
+
+                fn into_payload(self) -> $payload {
+                    self.0
+                }
+            }
+
+            impl ::std::ops::Deref for $name {
+                type Target = $payload;
+
+                fn deref(&self) -> &$payload {
+                    &self.0
+                }
+            }
+
+            impl ::std::ops::DerefMut for $name {
+                fn deref_mut(&mut self) -> &mut $payload {
+                    &mut self.0
+                }
+            }
+        )+
+
+        /// Every typed event of this provider, with its sample.
+        static CATALOGUE: ::std::sync::LazyLock<Vec<$crate::event::CatalogueEntry>> =
+            ::std::sync::LazyLock::new(|| {
+                vec![$( $crate::event::CatalogueEntry::of::<$name>(), )+]
+            });
+    };
+}
+
+pub mod bamotf;
+pub mod custom;
+pub mod github;
+pub mod modem_pay;
+pub mod standard_webhooks;
+pub mod stripe;
+
+pub use bamotf::Bamotf;
+pub use custom::{CustomProvider, EnvelopeSpec, FieldSource};
+pub use github::GitHub;
+pub use modem_pay::ModemPay;
+pub use standard_webhooks::StandardWebhooks;
+pub use stripe::Stripe;
+
+/// Deserializes a string into `T` through `From<&str>`, without allocating for known
+/// values (the body of `wire_enum!`'s `Deserialize`).
+fn deserialize_wire_str<'de, D, T>(deserializer: D, name: &'static str) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: for<'s> From<&'s str>,
+{
+    struct WireStr<T>(&'static str, std::marker::PhantomData<T>);
+
+    impl<T: for<'s> From<&'s str>> Visitor<'_> for WireStr<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "a string ({})", self.0)
+        }
+
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<T, E> {
+            Ok(T::from(value))
+        }
+    }
+
+    deserializer.deserialize_str(WireStr(name, std::marker::PhantomData))
+}
+
+/// A JSON string field that reads any other JSON value (or its absence) as `None`, so
+/// a field of the wrong type is reported as missing rather than as a parse error.
+#[derive(Debug, Default)]
+struct StrField<'a>(Option<Cow<'a, str>>);
+
+impl<'a> StrField<'a> {
+    /// The non-empty string, or `Missing(name)`.
+    fn required(self, name: &'static str) -> Result<Cow<'a, str>, EnvelopeError> {
+        self.non_empty().ok_or(EnvelopeError::Missing(name))
+    }
+
+    /// The string, when present and non-empty.
+    fn non_empty(self) -> Option<Cow<'a, str>> {
+        self.0.filter(|s| !s.is_empty())
+    }
+}
+
+impl<'de> Deserialize<'de> for StrField<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrFieldVisitor)
+    }
+}
+
+struct StrFieldVisitor;
+
+impl<'de> Visitor<'de> for StrFieldVisitor {
+    type Value = StrField<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(StrField(Some(Cow::Borrowed(v))))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(StrField(Some(Cow::Owned(v.to_owned()))))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(StrField(Some(Cow::Owned(v))))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(StrField(None))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(StrField(None))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(StrField(None))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(StrField(None))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(StrField(None))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(StrField(None))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        StrField::deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(StrField(None))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(StrField(None))
+    }
+}
+
+/// True when the body holds nothing but whitespace.
+fn is_blank(body: &[u8]) -> bool {
+    body.iter().all(u8::is_ascii_whitespace)
+}
+
+/// Parses a provider's borrowed envelope struct from the body in one pass.
+///
+/// `shape` names the field reported as missing when the JSON has the wrong shape
+/// (a non-object body, or a nested field of the wrong type).
+fn parse_wire<'a, T: Deserialize<'a>>(body: &'a [u8], shape: &'static str) -> Result<T, EnvelopeError> {
+    if is_blank(body) {
+        return Err(EnvelopeError::Empty);
+    }
+    serde_json::from_slice(body).map_err(|e| match e.classify() {
+        Category::Data => EnvelopeError::Missing(shape),
+        Category::Io | Category::Syntax | Category::Eof => EnvelopeError::NotJson(e.to_string()),
+    })
+}
+
+/// The value of `key` in the JSON object `json`, reading no further than that key.
+///
+/// Providers put the fields we look up (`id`, `action`) first, so stopping there keeps
+/// the lookup cheap on large bodies. A non-object reads as "no such key".
+fn member<'a, T: Deserialize<'a>>(json: &'a [u8], key: &str) -> Result<Option<T>, serde_json::Error> {
+    let mut found = None;
+    let mut deserializer = serde_json::Deserializer::from_slice(json);
+    let read = deserializer.deserialize_map(FindMember { key, found: &mut found });
+    match (found, read) {
+        (Some(value), _) => Ok(Some(value)),
+        (None, Ok(())) => Ok(None),
+        (None, Err(e)) if e.classify() == Category::Data => Ok(None),
+        (None, Err(e)) => Err(e),
+    }
+}
+
+/// Walks a JSON object's members until `key`, then stops: serde_json then reports the
+/// unread rest as an error, which `member` ignores because the value was found.
+struct FindMember<'k, 'f, T> {
+    key: &'k str,
+    found: &'f mut Option<T>,
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for FindMember<'_, '_, T> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(StrField(name)) = map.next_key::<StrField<'de>>()? {
+            if name.as_deref() == Some(self.key) {
+                *self.found = Some(map.next_value()?);
+                return Ok(());
+            }
+            map.next_value::<IgnoredAny>()?;
+        }
+        Ok(())
+    }
+}
+
+/// The string member `key` of `json`, when it is a non-empty string.
+fn string_member<'a>(json: &'a [u8], key: &str) -> Result<Option<Cow<'a, str>>, serde_json::Error> {
+    Ok(member::<StrField<'a>>(json, key)?.and_then(StrField::non_empty))
+}
+
+/// `body.slice_ref` for a raw value borrowed from `body`: the data without a copy.
+fn slice_of(body: &Bytes, raw: &RawValue) -> Bytes {
+    body.slice_ref(raw.get().as_bytes())
+}
+
+/// `sha256:<hex>` of the body, the dedupe key of last resort.
+fn sha256_key(body: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(body)))
+}
+
+/// A header's value, when present, visible ASCII and non-empty.
+fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty())
+}
+
+/// Compact JSON, as every sender writes it.
+fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("envelopes of JSON values serialize")
+}
+
+/// `at` as JavaScript's `Date.toISOString()` writes it: `2024-05-01T12:00:00.000Z`.
+fn iso8601(at: SystemTime) -> String {
+    let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (year, month, day) = civil_from_days(secs / 86_400);
+    let (h, m, s) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
+    let ms = since.subsec_millis();
+    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{ms:03}Z")
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
+/// `civil_from_days`, for days on or after the epoch).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+/// A random version-4 UUID, for the ids senders mint per attempt.
+fn uuid_v4() -> String {
+    let mut b = [0u8; 16];
+    fastrand::fill(&mut b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn iso8601_matches_javascript() {
+        assert_eq!(iso8601(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let at = UNIX_EPOCH + Duration::from_millis(1_772_150_635_078);
+        assert_eq!(iso8601(at), "2026-02-27T00:03:55.078Z");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(iso8601(leap), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn member_stops_at_the_key_and_ignores_the_rest() {
+        let json = br#"{"id":"a1","rest":[1,2,{"x":"#;
+        assert_eq!(string_member(json, "id").unwrap().as_deref(), Some("a1"));
+        assert!(string_member(json, "rest").is_err());
+        assert_eq!(string_member(br#"{"a":1}"#, "id").unwrap(), None);
+        assert_eq!(string_member(br#"[1]"#, "id").unwrap(), None);
+        assert_eq!(string_member(br#"{"id":7}"#, "id").unwrap(), None);
+        assert_eq!(string_member(br#"{"i\u0064":"e"}"#, "id").unwrap().as_deref(), Some("e"));
+    }
+
+    #[test]
+    fn uuid_v4_has_the_version_and_variant_bits() {
+        let id = uuid_v4();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"));
+    }
+}

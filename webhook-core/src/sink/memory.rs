@@ -1,0 +1,317 @@
+//! `MemorySink`: a bounded in-memory queue and a worker pool on the current tokio
+//! runtime. Fast; an acknowledged event dies with the process (use a durable inbox
+//! from `webhook-inbox` where that matters).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::task::JoinHandle;
+
+use super::dedupe::{Recent, Seen};
+use super::{Sink, SinkError, Submitted};
+use crate::delivery::Verified;
+use crate::dispatch::{Dispatcher, Verdict};
+use crate::handler::DispatchError;
+
+/// The default sink: a bounded queue in memory and a pool of workers.
+///
+/// Capacity counts every accepted event until its handler is done or it is
+/// dead-lettered, retries included, so a full sink answers 503 rather than growing.
+/// A redelivery of an event that is queued, running or done within the dedupe TTL is
+/// a duplicate; a redelivery of a dead-lettered event runs again.
+///
+/// ```
+/// use std::time::Duration;
+/// use webhook_core::MemorySink;
+///
+/// let sink = MemorySink::new().capacity(10_000).workers(8).dedupe_ttl(Duration::from_secs(3600));
+/// # let _ = sink;
+/// ```
+#[derive(Clone)]
+pub struct MemorySink {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    capacity: usize,
+    workers: usize,
+    slots: Arc<Semaphore>,
+    settled: Notify,
+    tx: mpsc::UnboundedSender<Job>,
+    rx: Mutex<Option<mpsc::UnboundedReceiver<Job>>>,
+    recent: Mutex<Recent>,
+    dead: Mutex<Vec<DeadLetter>>,
+    next_dead_id: AtomicU64,
+    closed: AtomicBool,
+    running: Mutex<Vec<JoinHandle<()>>>,
+    dispatcher: OnceLock<Dispatcher>,
+}
+
+struct Job {
+    delivery: Verified,
+    attempt: u32,
+    _slot: OwnedSemaphorePermit,
+}
+
+/// An event whose attempts ran out, or whose payload did not parse, kept with its raw
+/// delivery so it can be replayed after a fix.
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+    id: u64,
+    delivery: Verified,
+    error: DispatchError,
+    attempts: u32,
+    died_at: SystemTime,
+}
+
+impl DeadLetter {
+    /// The dead letter's id, for [`MemorySink::replay`].
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The verified delivery, raw body included.
+    pub fn delivery(&self) -> &Verified {
+        &self.delivery
+    }
+
+    /// Why the last attempt failed.
+    pub fn error(&self) -> &DispatchError {
+        &self.error
+    }
+
+    /// Attempts made.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// When it was dead-lettered.
+    pub fn died_at(&self) -> SystemTime {
+        self.died_at
+    }
+}
+
+impl Default for MemorySink {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for MemorySink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemorySink")
+            .field("capacity", &self.inner.capacity)
+            .field("workers", &self.inner.workers)
+            .field("in_flight", &self.in_flight())
+            .finish()
+    }
+}
+
+impl MemorySink {
+    /// A sink holding up to 1024 events, with 4 workers and a 24 h dedupe TTL.
+    pub fn new() -> Self {
+        Self::build(1024, 4, Duration::from_secs(24 * 3600))
+    }
+
+    fn build(capacity: usize, workers: usize, ttl: Duration) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let inner = Inner {
+            capacity,
+            workers,
+            slots: Arc::new(Semaphore::new(capacity)),
+            settled: Notify::new(),
+            tx,
+            rx: Mutex::new(Some(rx)),
+            recent: Mutex::new(Recent::new(ttl)),
+            dead: Mutex::new(Vec::new()),
+            next_dead_id: AtomicU64::new(1),
+            closed: AtomicBool::new(false),
+            running: Mutex::new(Vec::new()),
+            dispatcher: OnceLock::new(),
+        };
+        Self { inner: Arc::new(inner) }
+    }
+
+    /// How many events may be accepted and not yet finished (at least 1).
+    #[must_use]
+    pub fn capacity(self, capacity: usize) -> Self {
+        self.reconfigure(|c| c.0 = capacity.max(1))
+    }
+
+    /// How many handlers run at once (at least 1).
+    #[must_use]
+    pub fn workers(self, workers: usize) -> Self {
+        self.reconfigure(|c| c.1 = workers.max(1))
+    }
+
+    /// How long a handled event's key is remembered to recognise redeliveries.
+    #[must_use]
+    pub fn dedupe_ttl(self, ttl: Duration) -> Self {
+        self.reconfigure(|c| c.2 = ttl)
+    }
+
+    /// Setters rebuild the sink: it is configured before it is started.
+    fn reconfigure(self, change: impl FnOnce(&mut (usize, usize, Duration))) -> Self {
+        let ttl = lock(&self.inner.recent).ttl();
+        let mut config = (self.inner.capacity, self.inner.workers, ttl);
+        change(&mut config);
+        Self::build(config.0, config.1, config.2)
+    }
+
+    /// Events accepted and not yet done or dead (queued, running or waiting to retry).
+    pub fn in_flight(&self) -> usize {
+        self.inner.capacity - self.inner.slots.available_permits()
+    }
+
+    /// The dead letters, oldest first.
+    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+        lock(&self.inner.dead).clone()
+    }
+
+    /// Runs dead letter `id` again from attempt 1. `Ok(false)` when there is no such
+    /// dead letter.
+    pub fn replay(&self, id: u64) -> Result<bool, SinkError> {
+        let slot = self.inner.slot()?;
+        let letter = {
+            let mut dead = lock(&self.inner.dead);
+            let Some(index) = dead.iter().position(|letter| letter.id == id) else {
+                return Ok(false);
+            };
+            dead.remove(index)
+        };
+        let key = letter.delivery.dedupe_key().to_owned();
+        lock(&self.inner.recent).mark(&key, Seen::Pending, Instant::now());
+        self.inner.enqueue(Job { delivery: letter.delivery, attempt: 1, _slot: slot });
+        Ok(true)
+    }
+}
+
+impl Inner {
+    fn slot(&self) -> Result<OwnedSemaphorePermit, SinkError> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(SinkError::Closed);
+        }
+        self.slots.clone().try_acquire_owned().map_err(|_| SinkError::Full)
+    }
+
+    fn accept(&self, delivery: Verified) -> Result<Submitted, SinkError> {
+        // The slot is taken before the key is claimed, so a full sink leaves no trace
+        // and the sender's retry is not mistaken for a duplicate.
+        let slot = self.slot()?;
+        if !lock(&self.recent).claim(delivery.dedupe_key(), Instant::now()) {
+            return Ok(Submitted::Duplicate);
+        }
+        self.enqueue(Job { delivery, attempt: 1, _slot: slot });
+        Ok(Submitted::Accepted)
+    }
+
+    fn enqueue(&self, job: Job) {
+        if let Err(mpsc::error::SendError(job)) = self.tx.send(job) {
+            // Only when the workers are gone (runtime shut down): let a redelivery run.
+            self.finish(job, Seen::Dead);
+        }
+    }
+
+    async fn run(self: &Arc<Self>, job: Job, dispatcher: &Dispatcher) {
+        match dispatcher.run(&job.delivery, job.attempt).await {
+            Verdict::Done => self.finish(job, Seen::Done),
+            Verdict::Retry { after, .. } => self.retry_later(job, after),
+            Verdict::Dead(error) => self.bury(job, error),
+        }
+    }
+
+    fn retry_later(self: &Arc<Self>, job: Job, after: Duration) {
+        let inner = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            inner.enqueue(Job { attempt: job.attempt + 1, ..job });
+        });
+    }
+
+    fn bury(&self, job: Job, error: DispatchError) {
+        let letter = DeadLetter {
+            id: self.next_dead_id.fetch_add(1, Ordering::Relaxed),
+            delivery: job.delivery.clone(),
+            error,
+            attempts: job.attempt,
+            died_at: SystemTime::now(),
+        };
+        lock(&self.dead).push(letter);
+        self.finish(job, Seen::Dead);
+    }
+
+    /// Records how `job` ended and frees its slot before waking `idle` waiters.
+    fn finish(&self, job: Job, seen: Seen) {
+        lock(&self.recent).mark(job.delivery.dedupe_key(), seen, Instant::now());
+        drop(job);
+        self.settled.notify_waiters();
+    }
+
+    async fn idle(&self) {
+        loop {
+            let settled = self.settled.notified();
+            tokio::pin!(settled);
+            settled.as_mut().enable();
+            if self.slots.available_permits() == self.capacity {
+                return;
+            }
+            settled.await;
+        }
+    }
+}
+
+async fn work(inner: Arc<Inner>, queue: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Job>>>) {
+    let dispatcher = inner.dispatcher.get().expect("started with a dispatcher").clone();
+    loop {
+        let job = queue.lock().await.recv().await;
+        let Some(job) = job else { return };
+        inner.run(job, &dispatcher).await;
+    }
+}
+
+impl Sink for MemorySink {
+    fn start(&self, dispatcher: Dispatcher) {
+        let Some(rx) = lock(&self.inner.rx).take() else {
+            tracing::warn!("MemorySink started twice: it serves one receiver");
+            return;
+        };
+        let _ = self.inner.dispatcher.set(dispatcher);
+        let queue = Arc::new(tokio::sync::Mutex::new(rx));
+        let mut running = lock(&self.inner.running);
+        for _ in 0..self.inner.workers {
+            running.push(tokio::spawn(work(Arc::clone(&self.inner), Arc::clone(&queue))));
+        }
+    }
+
+    fn submit(&self, delivery: Verified) -> BoxFuture<'_, Result<Submitted, SinkError>> {
+        futures_util::future::ready(self.inner.accept(delivery)).boxed()
+    }
+
+    fn idle(&self) -> BoxFuture<'_, ()> {
+        self.inner.idle().boxed()
+    }
+
+    fn shutdown(&self, deadline: Duration) -> BoxFuture<'_, ()> {
+        async move {
+            self.inner.closed.store(true, Ordering::Release);
+            if tokio::time::timeout(deadline, self.inner.idle()).await.is_err() {
+                let abandoned = self.in_flight();
+                tracing::error!(abandoned, "shutdown deadline passed with events unhandled (in-memory sink: they are lost)");
+            }
+            for worker in lock(&self.inner.running).drain(..) {
+                worker.abort();
+            }
+        }
+        .boxed()
+    }
+}
+
+/// Locks a mutex, recovering from poisoning: every critical section here leaves the
+/// data consistent, so a panic elsewhere must not take the sink down.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

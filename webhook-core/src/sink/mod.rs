@@ -1,0 +1,57 @@
+//! Sinks: where a verified delivery waits for its handler. The in-memory queue lives
+//! here; durable inboxes (SQLite, Postgres) live in `webhook-inbox`.
+
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+use crate::delivery::Verified;
+use crate::dispatch::Dispatcher;
+
+mod dedupe;
+mod memory;
+
+pub use memory::{DeadLetter, MemorySink};
+
+/// What became of a submitted delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Submitted {
+    /// Stored; a worker will run its handler.
+    Accepted,
+    /// Already stored, running or done: no new work.
+    Duplicate,
+}
+
+/// Why a sink could not take a delivery: the sender is answered 503 and retries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SinkError {
+    /// At capacity.
+    #[error("sink is full")]
+    Full,
+    /// Shutting down: no new work is taken.
+    #[error("sink is shutting down")]
+    Closed,
+    /// The storage failed; the message is for logs.
+    #[error("storage error: {0}")]
+    Storage(String),
+}
+
+/// Where deliveries wait for their handlers, and the workers that run them.
+///
+/// A sink must have kept the delivery (or recognised it as a duplicate) before
+/// `submit` returns `Ok`: the sender is answered 200 on the strength of it.
+pub trait Sink: Send + Sync + 'static {
+    /// Starts the workers, which run every job through `dispatcher`. Called once, by
+    /// [`crate::ReceiverBuilder::build`], inside a tokio runtime.
+    fn start(&self, dispatcher: Dispatcher);
+
+    /// Keeps `delivery` for its handler, or recognises it as a duplicate.
+    fn submit(&self, delivery: Verified) -> BoxFuture<'_, Result<Submitted, SinkError>>;
+
+    /// Resolves once no accepted work is waiting or running (for tests and drains).
+    fn idle(&self) -> BoxFuture<'_, ()>;
+
+    /// Stops taking work and lets running work finish, waiting at most `deadline`.
+    fn shutdown(&self, deadline: Duration) -> BoxFuture<'_, ()>;
+}
