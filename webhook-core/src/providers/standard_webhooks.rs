@@ -1,0 +1,90 @@
+//! Standard Webhooks (the spec behind Svix): the provider for any sender that follows it.
+//!
+//! The spec recommends `{"type", "timestamp", "data"}` bodies and allows `data` to be
+//! flattened into the top level, so the data is `data` when present and the whole body
+//! otherwise. The dedupe key is the `webhook-id` header, which stays the same across
+//! retries. Payloads are the sender's own, so there is no typed catalogue.
+
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderValue};
+use http::HeaderMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::{StrField, header_str, iso8601, parse_wire, slice_of, to_json};
+use crate::provider::{Envelope, EnvelopeError, Provider};
+use crate::scheme::{Scheme, StandardWebhooksScheme};
+
+/// The header holding the message id, the dedupe key.
+const WEBHOOK_ID: &str = "webhook-id";
+
+/// The Standard Webhooks provider: `webhook-id`/`-timestamp`/`-signature` headers.
+#[derive(Debug, Default)]
+pub struct StandardWebhooks {
+    scheme: StandardWebhooksScheme,
+}
+
+impl StandardWebhooks {
+    /// The provider with the spec's scheme (±300 s tolerance).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Replaces the scheme, e.g. one with another tolerance.
+    #[must_use]
+    pub fn with_scheme(mut self, scheme: StandardWebhooksScheme) -> Self {
+        self.scheme = scheme;
+        self
+    }
+}
+
+/// The body as sent, borrowed.
+#[derive(Deserialize)]
+struct Wire<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: StrField<'a>,
+    #[serde(borrow)]
+    data: Option<&'a RawValue>,
+}
+
+/// The body as the spec recommends it, field order included.
+#[derive(Serialize)]
+struct Outgoing<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    timestamp: &'a str,
+    data: &'a Value,
+}
+
+impl Provider for StandardWebhooks {
+    fn name(&self) -> &str {
+        "standard-webhooks"
+    }
+
+    fn scheme(&self) -> &dyn Scheme {
+        &self.scheme
+    }
+
+    fn envelope(&self, headers: &HeaderMap, body: &Bytes) -> Result<Envelope, EnvelopeError> {
+        let wire: Wire<'_> = parse_wire(body, "type")?;
+        let kind = wire.kind.required("type")?;
+        let id = header_str(headers, WEBHOOK_ID).ok_or(EnvelopeError::Missing(WEBHOOK_ID))?;
+        let data = wire.data.map_or_else(|| body.clone(), |raw| slice_of(body, raw));
+        Ok(Envelope::new(kind, id, data))
+    }
+
+    /// `id` becomes the `webhook-id` header (left out if it is not a valid header value).
+    fn compose(&self, event_type: &str, data: &Value, id: &str) -> (Vec<u8>, HeaderMap) {
+        let timestamp = iso8601(SystemTime::now());
+        let body = to_json(&Outgoing { kind: event_type, timestamp: &timestamp, data });
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Ok(value) = HeaderValue::from_str(id) {
+            headers.insert(WEBHOOK_ID, value);
+        }
+        (body, headers)
+    }
+}
