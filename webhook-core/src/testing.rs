@@ -41,7 +41,7 @@ enum Signing {
 /// use webhook_core::providers::modem_pay::{ChargeSucceeded, ModemPay};
 /// use webhook_core::testing::FakeDelivery;
 ///
-/// let fake = FakeDelivery::of::<ChargeSucceeded>(ModemPay::default()).with(|charge| charge.amount = 500.0);
+/// let fake = FakeDelivery::<ChargeSucceeded>::of(ModemPay::default()).with(|charge| charge.amount = 500.0);
 /// let request = fake.into_request();
 /// assert!(request.headers().contains_key("x-modem-signature"));
 /// ```

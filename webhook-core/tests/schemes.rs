@@ -5,7 +5,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderValue};
 use webhook_core::Secret;
 use webhook_core::scheme::{
     Algorithm, BamotfScheme, Encoding, HmacConfigError, HmacScheme, Scheme, SignInput,
@@ -61,24 +61,50 @@ const GITHUB_SIGNATURE: &str =
 fn github_matches_documented_test_vector() {
     let scheme = HmacScheme::github();
     let delivery = headers(&[("x-hub-signature-256", GITHUB_SIGNATURE)]);
-    let signed = sign(&scheme, &secret(GITHUB_SECRET), b"Hello, World!", at_secs(0));
+    let signed = sign(
+        &scheme,
+        &secret(GITHUB_SECRET),
+        b"Hello, World!",
+        at_secs(0),
+    );
     assert_eq!(signed["x-hub-signature-256"], GITHUB_SIGNATURE);
-    let verified = scheme.verify_at(&[secret(GITHUB_SECRET)], &delivery, b"Hello, World!", at_secs(0));
+    let verified = scheme.verify_at(
+        &[secret(GITHUB_SECRET)],
+        &delivery,
+        b"Hello, World!",
+        at_secs(0),
+    );
     assert_eq!(verified, Ok(()));
 }
 
 #[test]
 fn github_rejects_uppercase_hex() {
-    let upper = format!("sha256={}", GITHUB_SIGNATURE["sha256=".len()..].to_uppercase());
+    let upper = format!(
+        "sha256={}",
+        GITHUB_SIGNATURE["sha256=".len()..].to_uppercase()
+    );
     let delivery = headers(&[("x-hub-signature-256", &upper)]);
-    let result = HmacScheme::github().verify_at(&[secret(GITHUB_SECRET)], &delivery, b"Hello, World!", at_secs(0));
+    let result = HmacScheme::github().verify_at(
+        &[secret(GITHUB_SECRET)],
+        &delivery,
+        b"Hello, World!",
+        at_secs(0),
+    );
     assert_eq!(result, Err(VerifyError::NoSignatureMatched));
 }
 
 #[test]
 fn github_reports_missing_signature_header() {
-    let result = HmacScheme::github().verify_at(&[secret(GITHUB_SECRET)], &HeaderMap::new(), b"x", at_secs(0));
-    assert_eq!(result, Err(VerifyError::MissingHeader("x-hub-signature-256")));
+    let result = HmacScheme::github().verify_at(
+        &[secret(GITHUB_SECRET)],
+        &HeaderMap::new(),
+        b"x",
+        at_secs(0),
+    );
+    assert_eq!(
+        result,
+        Err(VerifyError::MissingHeader("x-hub-signature-256"))
+    );
 }
 
 #[test]
@@ -86,17 +112,33 @@ fn github_reports_value_without_sha256_prefix_as_malformed() {
     let bare = &GITHUB_SIGNATURE["sha256=".len()..];
     for value in [bare, "SHA256=757107ea", "sha1=abc"] {
         let delivery = headers(&[("x-hub-signature-256", value)]);
-        let result = HmacScheme::github().verify_at(&[secret(GITHUB_SECRET)], &delivery, b"Hello, World!", at_secs(0));
-        assert_eq!(result, Err(VerifyError::MalformedHeader("x-hub-signature-256")), "{value}");
+        let result = HmacScheme::github().verify_at(
+            &[secret(GITHUB_SECRET)],
+            &delivery,
+            b"Hello, World!",
+            at_secs(0),
+        );
+        assert_eq!(
+            result,
+            Err(VerifyError::MalformedHeader("x-hub-signature-256")),
+            "{value}"
+        );
     }
 }
 
 #[test]
 fn github_reports_non_utf8_header_as_malformed() {
     let mut delivery = HeaderMap::new();
-    delivery.insert("x-hub-signature-256", HeaderValue::from_bytes(b"sha256=\xff\xfe").unwrap());
-    let result = HmacScheme::github().verify_at(&[secret(GITHUB_SECRET)], &delivery, b"x", at_secs(0));
-    assert_eq!(result, Err(VerifyError::MalformedHeader("x-hub-signature-256")));
+    delivery.insert(
+        "x-hub-signature-256",
+        HeaderValue::from_bytes(b"sha256=\xff\xfe").unwrap(),
+    );
+    let result =
+        HmacScheme::github().verify_at(&[secret(GITHUB_SECRET)], &delivery, b"x", at_secs(0));
+    assert_eq!(
+        result,
+        Err(VerifyError::MalformedHeader("x-hub-signature-256"))
+    );
 }
 
 #[test]
@@ -110,7 +152,12 @@ fn github_accepts_second_of_several_secrets() {
 #[test]
 fn github_rejects_wrong_secret() {
     let delivery = headers(&[("x-hub-signature-256", GITHUB_SIGNATURE)]);
-    let result = HmacScheme::github().verify_at(&[secret("not it")], &delivery, b"Hello, World!", at_secs(0));
+    let result = HmacScheme::github().verify_at(
+        &[secret("not it")],
+        &delivery,
+        b"Hello, World!",
+        at_secs(0),
+    );
     assert_eq!(result, Err(VerifyError::NoSignatureMatched));
 }
 
@@ -138,8 +185,16 @@ fn every_scheme_reports_no_secret_when_none_configured() {
         Box::new(StripeScheme::new()),
     ];
     for scheme in schemes {
-        let delivery = sign(scheme.as_ref(), &secret("whsec_c2VjcmV0"), b"{}", at_secs(1));
-        assert_eq!(scheme.verify_at(&[], &delivery, b"{}", at_secs(1)), Err(VerifyError::NoSecret));
+        let delivery = sign(
+            scheme.as_ref(),
+            &secret("whsec_c2VjcmV0"),
+            b"{}",
+            at_secs(1),
+        );
+        assert_eq!(
+            scheme.verify_at(&[], &delivery, b"{}", at_secs(1)),
+            Err(VerifyError::NoSecret)
+        );
     }
 }
 
@@ -156,19 +211,32 @@ fn modem_pay_matches_independent_sha512_vector() {
     let signed = sign(&scheme, &secret(MODEM_SECRET), MODEM_BODY, at_secs(0));
     assert_eq!(signed["x-modem-signature"], MODEM_SIGNATURE);
     let delivery = headers(&[("x-modem-signature", MODEM_SIGNATURE)]);
-    assert_eq!(scheme.verify_at(&[secret(MODEM_SECRET)], &delivery, MODEM_BODY, at_secs(0)), Ok(()));
+    assert_eq!(
+        scheme.verify_at(&[secret(MODEM_SECRET)], &delivery, MODEM_BODY, at_secs(0)),
+        Ok(())
+    );
 }
 
 #[test]
 fn modem_pay_rejects_uppercase_hex() {
     let delivery = headers(&[("x-modem-signature", &MODEM_SIGNATURE.to_uppercase())]);
-    let result = HmacScheme::modem_pay().verify_at(&[secret(MODEM_SECRET)], &delivery, MODEM_BODY, at_secs(0));
+    let result = HmacScheme::modem_pay().verify_at(
+        &[secret(MODEM_SECRET)],
+        &delivery,
+        MODEM_BODY,
+        at_secs(0),
+    );
     assert_eq!(result, Err(VerifyError::NoSignatureMatched));
 }
 
 #[test]
 fn modem_pay_reports_missing_signature_header() {
-    let result = HmacScheme::modem_pay().verify_at(&[secret(MODEM_SECRET)], &HeaderMap::new(), MODEM_BODY, at_secs(0));
+    let result = HmacScheme::modem_pay().verify_at(
+        &[secret(MODEM_SECRET)],
+        &HeaderMap::new(),
+        MODEM_BODY,
+        at_secs(0),
+    );
     assert_eq!(result, Err(VerifyError::MissingHeader("x-modem-signature")));
 }
 
@@ -176,14 +244,20 @@ fn modem_pay_reports_missing_signature_header() {
 fn modem_pay_accepts_second_of_several_secrets() {
     let delivery = headers(&[("x-modem-signature", MODEM_SIGNATURE)]);
     let secrets = [secret("retired"), secret(MODEM_SECRET)];
-    assert_eq!(HmacScheme::modem_pay().verify_at(&secrets, &delivery, MODEM_BODY, at_secs(0)), Ok(()));
+    assert_eq!(
+        HmacScheme::modem_pay().verify_at(&secrets, &delivery, MODEM_BODY, at_secs(0)),
+        Ok(())
+    );
 }
 
 #[test]
 fn modem_pay_sign_then_verify_round_trips() {
     let (scheme, key) = (HmacScheme::modem_pay(), secret("any string at all"));
     let delivery = sign(&scheme, &key, b"{\"event\":\"x\"}", at_secs(5));
-    assert_eq!(scheme.verify_at(&[key], &delivery, b"{\"event\":\"x\"}", at_secs(999_999)), Ok(()));
+    assert_eq!(
+        scheme.verify_at(&[key], &delivery, b"{\"event\":\"x\"}", at_secs(999_999)),
+        Ok(())
+    );
 }
 
 #[test]
@@ -222,8 +296,18 @@ fn custom_scheme_matches_independent_vector_with_literal_separators() {
         ("x-id", "evt_9"),
     ]);
     let now = at_millis(1_700_000_000_000);
-    assert_eq!(custom_scheme().verify_at(&[secret("custom_secret")], &delivery, b"{}", now), Ok(()));
-    let signed = custom_scheme().sign_at(&secret("custom_secret"), b"{}", SignInput { now, id: Some("evt_9") });
+    assert_eq!(
+        custom_scheme().verify_at(&[secret("custom_secret")], &delivery, b"{}", now),
+        Ok(())
+    );
+    let signed = custom_scheme().sign_at(
+        &secret("custom_secret"),
+        b"{}",
+        SignInput {
+            now,
+            id: Some("evt_9"),
+        },
+    );
     assert_eq!(signed, delivery);
 }
 
@@ -231,9 +315,18 @@ fn custom_scheme_matches_independent_vector_with_literal_separators() {
 fn custom_scheme_tolerance_is_symmetric_and_inclusive() {
     let (scheme, key) = (custom_scheme(), secret("k"));
     let delivery = sign(&scheme, &key, b"{}", at_millis(1_000_000));
-    for (now, ok) in [(940_000, true), (1_060_000, true), (939_999, false), (1_060_001, false)] {
-        let result = scheme.verify_at(&[key.clone()], &delivery, b"{}", at_millis(now));
-        let expected = if ok { Ok(()) } else { Err(VerifyError::TimestampOutsideTolerance) };
+    for (now, ok) in [
+        (940_000, true),
+        (1_060_000, true),
+        (939_999, false),
+        (1_060_001, false),
+    ] {
+        let result = scheme.verify_at(std::slice::from_ref(&key), &delivery, b"{}", at_millis(now));
+        let expected = if ok {
+            Ok(())
+        } else {
+            Err(VerifyError::TimestampOutsideTolerance)
+        };
         assert_eq!(result, expected, "now = {now} ms");
     }
     assert_eq!(scheme.tolerance(), Some(Duration::from_secs(60)));
@@ -246,16 +339,24 @@ fn custom_scheme_reports_missing_timestamp_and_id_headers() {
     for name in ["x-ts", "x-id"] {
         let mut partial = delivery.clone();
         partial.remove(name);
-        let result = scheme.verify_at(&[key.clone()], &partial, b"{}", at_millis(1_000));
-        let expected = if name == "x-ts" { "x-ts" } else { "x-id" };
-        assert_eq!(result, Err(VerifyError::MissingHeader(expected)));
+        let result = scheme.verify_at(
+            std::slice::from_ref(&key),
+            &partial,
+            b"{}",
+            at_millis(1_000),
+        );
+        assert_eq!(result, Err(VerifyError::MissingHeader(name)));
     }
 }
 
 #[test]
 fn custom_scheme_reports_non_numeric_timestamp_as_malformed() {
     let (scheme, key) = (custom_scheme(), secret("k"));
-    let delivery = with_header(sign(&scheme, &key, b"{}", at_millis(1_000)), "x-ts", "1000ms");
+    let delivery = with_header(
+        sign(&scheme, &key, b"{}", at_millis(1_000)),
+        "x-ts",
+        "1000ms",
+    );
     let result = scheme.verify_at(&[key], &delivery, b"{}", at_millis(1_000));
     assert_eq!(result, Err(VerifyError::MalformedHeader("x-ts")));
 }
@@ -269,7 +370,10 @@ fn custom_scheme_signs_body_then_timestamp_without_separator() {
         .unwrap();
     // python3 -c 'import hmac,hashlib; print(hmac.new(b"k", b"{}1700000000", hashlib.sha256).hexdigest())'
     let delivery = headers(&[
-        ("x-signature", "f4e7a2302ba4fad0ff5dc2a5a3ab7a5dd0ca7cec9b13e4a6e3bd7b8ba7a6ad6a"),
+        (
+            "x-signature",
+            "d07ff774ed595d7656738285e82d8cf26091294caf1f4487e8c58a0cee3fc7b3",
+        ),
         ("x-timestamp", "1700000000"),
     ]);
     let signed = sign(&scheme, &secret("k"), b"{}", at_secs(1_700_000_000));
@@ -286,21 +390,38 @@ fn custom_scheme_tolerance_zero_disables_time_check() {
         .unwrap();
     let key = secret("k");
     let delivery = sign(&scheme, &key, b"{}", at_secs(1));
-    assert_eq!(scheme.verify_at(&[key], &delivery, b"{}", at_secs(2_000_000_000)), Ok(()));
+    assert_eq!(
+        scheme.verify_at(&[key], &delivery, b"{}", at_secs(2_000_000_000)),
+        Ok(())
+    );
 }
 
 #[test]
 fn signed_content_rejects_unknown_placeholder_naming_it() {
     let error = SignedContent::parse("{timestamp}.{payload}").unwrap_err();
-    assert_eq!(error, HmacConfigError::UnknownPlaceholder("payload".to_owned()));
+    assert_eq!(
+        error,
+        HmacConfigError::UnknownPlaceholder("payload".to_owned())
+    );
     assert!(error.to_string().contains("`{payload}`"), "{error}");
 }
 
 #[test]
 fn signed_content_rejects_unclosed_placeholder_and_missing_body() {
-    assert_eq!(SignedContent::parse("{timestamp.{body}"), Err(HmacConfigError::UnknownPlaceholder("timestamp.{body".to_owned())));
-    assert_eq!(SignedContent::parse("{body}.{id"), Err(HmacConfigError::UnclosedPlaceholder));
-    assert_eq!(SignedContent::parse("{timestamp}."), Err(HmacConfigError::MissingBody));
+    assert_eq!(
+        SignedContent::parse("{timestamp.{body}"),
+        Err(HmacConfigError::UnknownPlaceholder(
+            "timestamp.{body".to_owned()
+        ))
+    );
+    assert_eq!(
+        SignedContent::parse("{body}.{id"),
+        Err(HmacConfigError::UnclosedPlaceholder)
+    );
+    assert_eq!(
+        SignedContent::parse("{timestamp}."),
+        Err(HmacConfigError::MissingBody)
+    );
 }
 
 #[test]
@@ -308,10 +429,22 @@ fn builder_rejects_headers_that_are_not_signed_or_placeholders_without_headers()
     let timestamped: SignedContent = "{timestamp}.{body}".parse().unwrap();
     let with_id: SignedContent = "{id}.{body}".parse().unwrap();
     let cases = [
-        (HmacScheme::builder("x-s").signed_content(timestamped), HmacConfigError::TimestampHeaderMissing),
-        (HmacScheme::builder("x-s").timestamp_header("x-t", TimestampUnit::Seconds), HmacConfigError::TimestampNotSigned),
-        (HmacScheme::builder("x-s").signed_content(with_id), HmacConfigError::IdHeaderMissing),
-        (HmacScheme::builder("x-s").id_header("x-id"), HmacConfigError::IdNotSigned),
+        (
+            HmacScheme::builder("x-s").signed_content(timestamped),
+            HmacConfigError::TimestampHeaderMissing,
+        ),
+        (
+            HmacScheme::builder("x-s").timestamp_header("x-t", TimestampUnit::Seconds),
+            HmacConfigError::TimestampNotSigned,
+        ),
+        (
+            HmacScheme::builder("x-s").signed_content(with_id),
+            HmacConfigError::IdHeaderMissing,
+        ),
+        (
+            HmacScheme::builder("x-s").id_header("x-id"),
+            HmacConfigError::IdNotSigned,
+        ),
     ];
     for (builder, error) in cases {
         assert_eq!(builder.build(), Err(error));
@@ -339,23 +472,37 @@ fn bamotf_header(value: &str) -> HeaderMap {
 }
 
 fn bamotf_verify(delivery: &HeaderMap, now_millis: u64) -> Result<(), VerifyError> {
-    BamotfScheme::new().verify_at(&[secret(BAMOTF_SECRET)], delivery, BAMOTF_BODY, at_millis(now_millis))
+    BamotfScheme::new().verify_at(
+        &[secret(BAMOTF_SECRET)],
+        delivery,
+        BAMOTF_BODY,
+        at_millis(now_millis),
+    )
 }
 
 #[test]
 fn bamotf_matches_independent_vector() {
     let value = format!("v={BAMOTF_MILLIS},d={BAMOTF_DIGEST}");
     assert_eq!(bamotf_verify(&bamotf_header(&value), BAMOTF_MILLIS), Ok(()));
-    let signed = sign(&BamotfScheme::new(), &secret(BAMOTF_SECRET), BAMOTF_BODY, at_millis(BAMOTF_MILLIS));
+    let signed = sign(
+        &BamotfScheme::new(),
+        &secret(BAMOTF_SECRET),
+        BAMOTF_BODY,
+        at_millis(BAMOTF_MILLIS),
+    );
     assert_eq!(signed["x-webhook-signature"], value.as_str());
 }
 
 #[test]
 fn bamotf_signs_over_re_stringified_timestamp() {
     // python3 -c 'import hmac,hashlib; print(hmac.new(b"bamotf_secret", b"{}42", hashlib.sha256).hexdigest())'
-    let delivery = bamotf_header("v=0042,d=a69e631c44c9c2ff7ce51ec8da23f1f721679b15cdc843e79b9183bed952b64a");
+    let delivery =
+        bamotf_header("v=0042,d=a69e631c44c9c2ff7ce51ec8da23f1f721679b15cdc843e79b9183bed952b64a");
     let scheme = BamotfScheme::new();
-    assert_eq!(scheme.verify_at(&[secret(BAMOTF_SECRET)], &delivery, b"{}", at_millis(42)), Ok(()));
+    assert_eq!(
+        scheme.verify_at(&[secret(BAMOTF_SECRET)], &delivery, b"{}", at_millis(42)),
+        Ok(())
+    );
 }
 
 #[test]
@@ -376,21 +523,38 @@ fn bamotf_rejects_one_ms_beyond_tolerance_past_and_future() {
 #[test]
 fn bamotf_rejects_timestamp_in_seconds() {
     let delivery = bamotf_header(&format!("v={},d={BAMOTF_DIGEST}", BAMOTF_MILLIS / 1000));
-    assert_eq!(bamotf_verify(&delivery, BAMOTF_MILLIS), Err(VerifyError::TimestampOutsideTolerance));
+    assert_eq!(
+        bamotf_verify(&delivery, BAMOTF_MILLIS),
+        Err(VerifyError::TimestampOutsideTolerance)
+    );
 }
 
 #[test]
 fn bamotf_checks_time_before_signature() {
     let delivery = bamotf_header(&format!("v={BAMOTF_MILLIS},d={}", "0".repeat(64)));
-    assert_eq!(bamotf_verify(&delivery, BAMOTF_MILLIS + 300_001), Err(VerifyError::TimestampOutsideTolerance));
+    assert_eq!(
+        bamotf_verify(&delivery, BAMOTF_MILLIS + 300_001),
+        Err(VerifyError::TimestampOutsideTolerance)
+    );
 }
 
 #[test]
 fn bamotf_tolerance_zero_disables_time_check() {
     let delivery = bamotf_header(&format!("v={BAMOTF_MILLIS},d={BAMOTF_DIGEST}"));
     let scheme = BamotfScheme::new().tolerance(Duration::ZERO);
-    assert_eq!(scheme.verify_at(&[secret(BAMOTF_SECRET)], &delivery, BAMOTF_BODY, at_millis(0)), Ok(()));
-    assert_eq!(BamotfScheme::new().tolerance(), Some(Duration::from_millis(300_000)));
+    assert_eq!(
+        scheme.verify_at(
+            &[secret(BAMOTF_SECRET)],
+            &delivery,
+            BAMOTF_BODY,
+            at_millis(0)
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        Scheme::tolerance(&BamotfScheme::new()),
+        Some(Duration::from_millis(300_000))
+    );
 }
 
 #[test]
@@ -408,26 +572,40 @@ fn bamotf_reports_junk_around_the_value_as_malformed() {
     ];
     for value in &junk {
         let result = bamotf_verify(&bamotf_header(value), BAMOTF_MILLIS);
-        assert_eq!(result, Err(VerifyError::MalformedHeader("x-webhook-signature")), "{value}");
+        assert_eq!(
+            result,
+            Err(VerifyError::MalformedHeader("x-webhook-signature")),
+            "{value}"
+        );
     }
 }
 
 #[test]
 fn bamotf_reports_missing_header() {
-    assert_eq!(bamotf_verify(&HeaderMap::new(), BAMOTF_MILLIS), Err(VerifyError::MissingHeader("x-webhook-signature")));
+    assert_eq!(
+        bamotf_verify(&HeaderMap::new(), BAMOTF_MILLIS),
+        Err(VerifyError::MissingHeader("x-webhook-signature"))
+    );
 }
 
 #[test]
 fn bamotf_rejects_uppercase_hex() {
-    let delivery = bamotf_header(&format!("v={BAMOTF_MILLIS},d={}", BAMOTF_DIGEST.to_uppercase()));
-    assert_eq!(bamotf_verify(&delivery, BAMOTF_MILLIS), Err(VerifyError::NoSignatureMatched));
+    let delivery = bamotf_header(&format!(
+        "v={BAMOTF_MILLIS},d={}",
+        BAMOTF_DIGEST.to_uppercase()
+    ));
+    assert_eq!(
+        bamotf_verify(&delivery, BAMOTF_MILLIS),
+        Err(VerifyError::NoSignatureMatched)
+    );
 }
 
 #[test]
 fn bamotf_accepts_second_of_several_secrets() {
     let delivery = bamotf_header(&format!("v={BAMOTF_MILLIS},d={BAMOTF_DIGEST}"));
     let secrets = [secret("previous"), secret(BAMOTF_SECRET)];
-    let result = BamotfScheme::new().verify_at(&secrets, &delivery, BAMOTF_BODY, at_millis(BAMOTF_MILLIS));
+    let result =
+        BamotfScheme::new().verify_at(&secrets, &delivery, BAMOTF_BODY, at_millis(BAMOTF_MILLIS));
     assert_eq!(result, Ok(()));
 }
 
@@ -436,7 +614,10 @@ fn bamotf_sign_then_verify_round_trips() {
     let (scheme, key) = (BamotfScheme::new(), secret("Ab3dEf9hIj"));
     let now = at_millis(1_234_567_890_123);
     let delivery = sign(&scheme, &key, b"{\"x\":1}", now);
-    assert_eq!(scheme.verify_at(&[key], &delivery, b"{\"x\":1}", now), Ok(()));
+    assert_eq!(
+        scheme.verify_at(&[key], &delivery, b"{\"x\":1}", now),
+        Ok(())
+    );
 }
 
 #[test]
@@ -466,21 +647,36 @@ fn standard_delivery(signature: &str) -> HeaderMap {
 }
 
 fn standard_verify(delivery: &HeaderMap, now_secs: u64) -> Result<(), VerifyError> {
-    StandardWebhooksScheme::new().verify_at(&[secret(STANDARD_SECRET)], delivery, STANDARD_BODY, at_secs(now_secs))
+    StandardWebhooksScheme::new().verify_at(
+        &[secret(STANDARD_SECRET)],
+        delivery,
+        STANDARD_BODY,
+        at_secs(now_secs),
+    )
 }
 
 #[test]
 fn standard_matches_documented_test_vector() {
-    assert_eq!(standard_verify(&standard_delivery(STANDARD_SIGNATURE), STANDARD_TIMESTAMP), Ok(()));
-    let input = SignInput { now: at_secs(STANDARD_TIMESTAMP), id: Some(STANDARD_ID) };
-    let signed = StandardWebhooksScheme::new().sign_at(&secret(STANDARD_SECRET), STANDARD_BODY, input);
+    assert_eq!(
+        standard_verify(&standard_delivery(STANDARD_SIGNATURE), STANDARD_TIMESTAMP),
+        Ok(())
+    );
+    let input = SignInput {
+        now: at_secs(STANDARD_TIMESTAMP),
+        id: Some(STANDARD_ID),
+    };
+    let signed =
+        StandardWebhooksScheme::new().sign_at(&secret(STANDARD_SECRET), STANDARD_BODY, input);
     assert_eq!(signed, standard_delivery(STANDARD_SIGNATURE));
 }
 
 #[test]
 fn standard_accepts_any_of_several_v1_signatures() {
     let list = format!("v1,bm90IHRoaXMgb25l v1a,ed25519sig== {STANDARD_SIGNATURE} v1,YWxzbyBub3Q=");
-    assert_eq!(standard_verify(&standard_delivery(&list), STANDARD_TIMESTAMP), Ok(()));
+    assert_eq!(
+        standard_verify(&standard_delivery(&list), STANDARD_TIMESTAMP),
+        Ok(())
+    );
 }
 
 #[test]
@@ -502,18 +698,25 @@ fn standard_reports_each_missing_header() {
     for name in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
         let mut delivery = standard_delivery(STANDARD_SIGNATURE);
         delivery.remove(name);
-        let expected = HeaderName::from_static(name);
         let result = standard_verify(&delivery, STANDARD_TIMESTAMP);
-        assert!(matches!(result, Err(VerifyError::MissingHeader(n)) if n == expected.as_str()), "{name}: {result:?}");
+        assert_eq!(result, Err(VerifyError::MissingHeader(name)));
     }
 }
 
 #[test]
 fn standard_reports_non_numeric_timestamp_as_malformed() {
     for value in ["1614265330abc", "-1", "", "1.5"] {
-        let delivery = with_header(standard_delivery(STANDARD_SIGNATURE), "webhook-timestamp", value);
+        let delivery = with_header(
+            standard_delivery(STANDARD_SIGNATURE),
+            "webhook-timestamp",
+            value,
+        );
         let result = standard_verify(&delivery, STANDARD_TIMESTAMP);
-        assert_eq!(result, Err(VerifyError::MalformedHeader("webhook-timestamp")), "{value:?}");
+        assert_eq!(
+            result,
+            Err(VerifyError::MalformedHeader("webhook-timestamp")),
+            "{value:?}"
+        );
     }
 }
 
@@ -526,13 +729,19 @@ fn standard_accepts_exactly_300_s_either_side() {
 
 #[test]
 fn standard_rejects_timestamp_301_s_old() {
-    let result = standard_verify(&standard_delivery(STANDARD_SIGNATURE), STANDARD_TIMESTAMP + 301);
+    let result = standard_verify(
+        &standard_delivery(STANDARD_SIGNATURE),
+        STANDARD_TIMESTAMP + 301,
+    );
     assert_eq!(result, Err(VerifyError::TimestampOutsideTolerance));
 }
 
 #[test]
 fn standard_rejects_future_timestamp_beyond_tolerance() {
-    let result = standard_verify(&standard_delivery(STANDARD_SIGNATURE), STANDARD_TIMESTAMP - 301);
+    let result = standard_verify(
+        &standard_delivery(STANDARD_SIGNATURE),
+        STANDARD_TIMESTAMP - 301,
+    );
     assert_eq!(result, Err(VerifyError::TimestampOutsideTolerance));
 }
 
@@ -546,15 +755,33 @@ fn standard_checks_timestamp_before_signature() {
 fn standard_tolerance_zero_disables_time_check() {
     let scheme = StandardWebhooksScheme::new().tolerance(Duration::ZERO);
     let delivery = standard_delivery(STANDARD_SIGNATURE);
-    assert_eq!(scheme.verify_at(&[secret(STANDARD_SECRET)], &delivery, STANDARD_BODY, at_secs(0)), Ok(()));
+    assert_eq!(
+        scheme.verify_at(
+            &[secret(STANDARD_SECRET)],
+            &delivery,
+            STANDARD_BODY,
+            at_secs(0)
+        ),
+        Ok(())
+    );
 }
 
 #[test]
 fn standard_reports_undecodable_secrets_as_invalid() {
-    for bad in ["whsec_not base64!", "whsec_", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS", "whsec_whsec_MfKQ"] {
+    for bad in [
+        "whsec_not base64!",
+        "whsec_",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS",
+        "whsec_whsec_MfKQ",
+    ] {
         let scheme = StandardWebhooksScheme::new();
         let delivery = standard_delivery(STANDARD_SIGNATURE);
-        let result = scheme.verify_at(&[secret(bad)], &delivery, STANDARD_BODY, at_secs(STANDARD_TIMESTAMP));
+        let result = scheme.verify_at(
+            &[secret(bad)],
+            &delivery,
+            STANDARD_BODY,
+            at_secs(STANDARD_TIMESTAMP),
+        );
         assert_eq!(result, Err(VerifyError::InvalidSecret), "{bad}");
     }
 }
@@ -563,7 +790,12 @@ fn standard_reports_undecodable_secrets_as_invalid() {
 fn standard_accepts_secret_without_whsec_prefix() {
     let bare = secret(&STANDARD_SECRET["whsec_".len()..]);
     let delivery = standard_delivery(STANDARD_SIGNATURE);
-    let result = StandardWebhooksScheme::new().verify_at(&[bare], &delivery, STANDARD_BODY, at_secs(STANDARD_TIMESTAMP));
+    let result = StandardWebhooksScheme::new().verify_at(
+        &[bare],
+        &delivery,
+        STANDARD_BODY,
+        at_secs(STANDARD_TIMESTAMP),
+    );
     assert_eq!(result, Ok(()));
 }
 
@@ -571,7 +803,12 @@ fn standard_accepts_secret_without_whsec_prefix() {
 fn standard_accepts_second_of_several_secrets() {
     let secrets = [secret("whsec_b2xkIGtleQ=="), secret(STANDARD_SECRET)];
     let delivery = standard_delivery(STANDARD_SIGNATURE);
-    let result = StandardWebhooksScheme::new().verify_at(&secrets, &delivery, STANDARD_BODY, at_secs(STANDARD_TIMESTAMP));
+    let result = StandardWebhooksScheme::new().verify_at(
+        &secrets,
+        &delivery,
+        STANDARD_BODY,
+        at_secs(STANDARD_TIMESTAMP),
+    );
     assert_eq!(result, Ok(()));
 }
 
@@ -582,16 +819,40 @@ fn standard_signer_generates_msg_id_when_none_given() {
     let id = delivery["webhook-id"].to_str().unwrap();
     assert!(id.starts_with("msg_") && id.len() > "msg_".len(), "{id}");
     assert_eq!(delivery["webhook-timestamp"], "100");
-    assert_eq!(scheme.verify_at(&[key], &delivery, b"{}", at_secs(100)), Ok(()));
+    assert_eq!(
+        scheme.verify_at(&[key], &delivery, b"{}", at_secs(100)),
+        Ok(())
+    );
+}
+
+#[test]
+fn standard_signer_sends_no_signature_for_undecodable_secret() {
+    let (scheme, key) = (StandardWebhooksScheme::new(), secret("whsec_not base64!"));
+    let delivery = sign(&scheme, &key, b"{}", at_secs(100));
+    assert!(delivery.get("webhook-signature").is_none());
+    assert!(delivery.get("webhook-id").is_some() && delivery.get("webhook-timestamp").is_some());
 }
 
 #[test]
 fn standard_sign_then_verify_round_trips_with_given_id() {
-    let (scheme, key) = (StandardWebhooksScheme::new(), secret("whsec_c2VjcmV0IGtleSBieXRlcw=="));
+    let (scheme, key) = (
+        StandardWebhooksScheme::new(),
+        secret("whsec_c2VjcmV0IGtleSBieXRlcw=="),
+    );
     let now = at_secs(1_700_000_000);
-    let delivery = scheme.sign_at(&key, b"{\"type\":\"a.b\"}", SignInput { now, id: Some("msg_42") });
+    let delivery = scheme.sign_at(
+        &key,
+        b"{\"type\":\"a.b\"}",
+        SignInput {
+            now,
+            id: Some("msg_42"),
+        },
+    );
     assert_eq!(delivery["webhook-id"], "msg_42");
-    assert_eq!(scheme.verify_at(&[key], &delivery, b"{\"type\":\"a.b\"}", now), Ok(()));
+    assert_eq!(
+        scheme.verify_at(&[key], &delivery, b"{\"type\":\"a.b\"}", now),
+        Ok(())
+    );
 }
 
 #[test]
@@ -616,73 +877,124 @@ fn stripe_header(value: &str) -> HeaderMap {
 }
 
 fn stripe_verify(delivery: &HeaderMap, now_secs: u64) -> Result<(), VerifyError> {
-    StripeScheme::new().verify_at(&[secret(STRIPE_SECRET)], delivery, STRIPE_BODY, at_secs(now_secs))
+    StripeScheme::new().verify_at(
+        &[secret(STRIPE_SECRET)],
+        delivery,
+        STRIPE_BODY,
+        at_secs(now_secs),
+    )
 }
 
 #[test]
 fn stripe_matches_independent_vector_keyed_with_whole_whsec_secret() {
     let value = format!("t={STRIPE_TIMESTAMP},v1={STRIPE_V1}");
-    assert_eq!(stripe_verify(&stripe_header(&value), STRIPE_TIMESTAMP), Ok(()));
-    let signed = sign(&StripeScheme::new(), &secret(STRIPE_SECRET), STRIPE_BODY, at_secs(STRIPE_TIMESTAMP));
+    assert_eq!(
+        stripe_verify(&stripe_header(&value), STRIPE_TIMESTAMP),
+        Ok(())
+    );
+    let signed = sign(
+        &StripeScheme::new(),
+        &secret(STRIPE_SECRET),
+        STRIPE_BODY,
+        at_secs(STRIPE_TIMESTAMP),
+    );
     assert_eq!(signed["stripe-signature"], value.as_str());
 }
 
 #[test]
 fn stripe_accepts_any_of_several_v1_signatures() {
-    let value = format!("t={STRIPE_TIMESTAMP},v1={},v1={STRIPE_V1},v1=abcd", "0".repeat(64));
-    assert_eq!(stripe_verify(&stripe_header(&value), STRIPE_TIMESTAMP), Ok(()));
+    let value = format!(
+        "t={STRIPE_TIMESTAMP},v1={},v1={STRIPE_V1},v1=abcd",
+        "0".repeat(64)
+    );
+    assert_eq!(
+        stripe_verify(&stripe_header(&value), STRIPE_TIMESTAMP),
+        Ok(())
+    );
 }
 
 #[test]
 fn stripe_ignores_v0_and_unknown_entries() {
     let value = format!("t={STRIPE_TIMESTAMP},v0={STRIPE_V1},v1={STRIPE_V1},x=1,noequals");
-    assert_eq!(stripe_verify(&stripe_header(&value), STRIPE_TIMESTAMP), Ok(()));
+    assert_eq!(
+        stripe_verify(&stripe_header(&value), STRIPE_TIMESTAMP),
+        Ok(())
+    );
     let only_v0 = format!("t={STRIPE_TIMESTAMP},v0={STRIPE_V1}");
-    assert_eq!(stripe_verify(&stripe_header(&only_v0), STRIPE_TIMESTAMP), Err(VerifyError::NoSignatureMatched));
+    assert_eq!(
+        stripe_verify(&stripe_header(&only_v0), STRIPE_TIMESTAMP),
+        Err(VerifyError::NoSignatureMatched)
+    );
 }
 
 #[test]
 fn stripe_uses_the_last_t_when_repeated() {
     let value = format!("t=1,v1={STRIPE_V1},t={STRIPE_TIMESTAMP}");
-    assert_eq!(stripe_verify(&stripe_header(&value), STRIPE_TIMESTAMP), Ok(()));
+    assert_eq!(
+        stripe_verify(&stripe_header(&value), STRIPE_TIMESTAMP),
+        Ok(())
+    );
 }
 
 #[test]
 fn stripe_does_not_trim_keys_after_commas() {
     let value = format!("t={STRIPE_TIMESTAMP}, v1={STRIPE_V1}");
-    assert_eq!(stripe_verify(&stripe_header(&value), STRIPE_TIMESTAMP), Err(VerifyError::NoSignatureMatched));
+    assert_eq!(
+        stripe_verify(&stripe_header(&value), STRIPE_TIMESTAMP),
+        Err(VerifyError::NoSignatureMatched)
+    );
 }
 
 #[test]
 fn stripe_empty_v1_does_not_match() {
     let value = format!("t={STRIPE_TIMESTAMP},v1=");
-    assert_eq!(stripe_verify(&stripe_header(&value), STRIPE_TIMESTAMP), Err(VerifyError::NoSignatureMatched));
+    assert_eq!(
+        stripe_verify(&stripe_header(&value), STRIPE_TIMESTAMP),
+        Err(VerifyError::NoSignatureMatched)
+    );
 }
 
 #[test]
 fn stripe_reports_header_without_numeric_t_as_malformed() {
-    for value in [format!("v1={STRIPE_V1}"), format!("t=17e8,v1={STRIPE_V1}"), String::new()] {
+    for value in [
+        format!("v1={STRIPE_V1}"),
+        format!("t=17e8,v1={STRIPE_V1}"),
+        String::new(),
+    ] {
         let result = stripe_verify(&stripe_header(&value), STRIPE_TIMESTAMP);
-        assert_eq!(result, Err(VerifyError::MalformedHeader("stripe-signature")), "{value:?}");
+        assert_eq!(
+            result,
+            Err(VerifyError::MalformedHeader("stripe-signature")),
+            "{value:?}"
+        );
     }
 }
 
 #[test]
 fn stripe_reports_missing_header() {
-    assert_eq!(stripe_verify(&HeaderMap::new(), STRIPE_TIMESTAMP), Err(VerifyError::MissingHeader("stripe-signature")));
+    assert_eq!(
+        stripe_verify(&HeaderMap::new(), STRIPE_TIMESTAMP),
+        Err(VerifyError::MissingHeader("stripe-signature"))
+    );
 }
 
 #[test]
 fn stripe_rejects_uppercase_hex() {
     let value = format!("t={STRIPE_TIMESTAMP},v1={}", STRIPE_V1.to_uppercase());
-    assert_eq!(stripe_verify(&stripe_header(&value), STRIPE_TIMESTAMP), Err(VerifyError::NoSignatureMatched));
+    assert_eq!(
+        stripe_verify(&stripe_header(&value), STRIPE_TIMESTAMP),
+        Err(VerifyError::NoSignatureMatched)
+    );
 }
 
 #[test]
 fn stripe_accepts_exactly_300_s_old_and_rejects_301() {
     let delivery = stripe_header(&format!("t={STRIPE_TIMESTAMP},v1={STRIPE_V1}"));
     assert_eq!(stripe_verify(&delivery, STRIPE_TIMESTAMP + 300), Ok(()));
-    assert_eq!(stripe_verify(&delivery, STRIPE_TIMESTAMP + 301), Err(VerifyError::TimestampOutsideTolerance));
+    assert_eq!(
+        stripe_verify(&delivery, STRIPE_TIMESTAMP + 301),
+        Err(VerifyError::TimestampOutsideTolerance)
+    );
 }
 
 #[test]
@@ -694,22 +1006,38 @@ fn stripe_accepts_future_timestamp() {
 #[test]
 fn stripe_checks_signature_before_timestamp() {
     let delivery = stripe_header(&format!("t={STRIPE_TIMESTAMP},v1={}", "0".repeat(64)));
-    assert_eq!(stripe_verify(&delivery, STRIPE_TIMESTAMP + 10_000), Err(VerifyError::NoSignatureMatched));
+    assert_eq!(
+        stripe_verify(&delivery, STRIPE_TIMESTAMP + 10_000),
+        Err(VerifyError::NoSignatureMatched)
+    );
 }
 
 #[test]
 fn stripe_tolerance_zero_disables_time_check() {
     let delivery = stripe_header(&format!("t={STRIPE_TIMESTAMP},v1={STRIPE_V1}"));
     let scheme = StripeScheme::new().tolerance(Duration::ZERO);
-    let result = scheme.verify_at(&[secret(STRIPE_SECRET)], &delivery, STRIPE_BODY, at_secs(u64::MAX / 4));
+    let result = scheme.verify_at(
+        &[secret(STRIPE_SECRET)],
+        &delivery,
+        STRIPE_BODY,
+        at_secs(u64::MAX / 4),
+    );
     assert_eq!(result, Ok(()));
-    assert_eq!(StripeScheme::new().tolerance(), Some(Duration::from_secs(300)));
+    assert_eq!(
+        Scheme::tolerance(&StripeScheme::new()),
+        Some(Duration::from_secs(300))
+    );
 }
 
 #[test]
 fn stripe_reports_blank_secret_as_invalid() {
     let delivery = stripe_header(&format!("t={STRIPE_TIMESTAMP},v1={STRIPE_V1}"));
-    let result = StripeScheme::new().verify_at(&[secret(" \t ")], &delivery, STRIPE_BODY, at_secs(STRIPE_TIMESTAMP));
+    let result = StripeScheme::new().verify_at(
+        &[secret(" \t ")],
+        &delivery,
+        STRIPE_BODY,
+        at_secs(STRIPE_TIMESTAMP),
+    );
     assert_eq!(result, Err(VerifyError::InvalidSecret));
 }
 
@@ -717,7 +1045,8 @@ fn stripe_reports_blank_secret_as_invalid() {
 fn stripe_accepts_second_of_several_secrets() {
     let delivery = stripe_header(&format!("t={STRIPE_TIMESTAMP},v1={STRIPE_V1}"));
     let secrets = [secret("whsec_rolled"), secret(STRIPE_SECRET)];
-    let result = StripeScheme::new().verify_at(&secrets, &delivery, STRIPE_BODY, at_secs(STRIPE_TIMESTAMP));
+    let result =
+        StripeScheme::new().verify_at(&secrets, &delivery, STRIPE_BODY, at_secs(STRIPE_TIMESTAMP));
     assert_eq!(result, Ok(()));
 }
 
@@ -726,7 +1055,10 @@ fn stripe_sign_then_verify_round_trips() {
     let (scheme, key) = (StripeScheme::new(), secret("whsec_abc123"));
     let now = at_secs(1_650_000_000);
     let delivery = sign(&scheme, &key, STRIPE_BODY, now);
-    assert_eq!(scheme.verify_at(&[key], &delivery, STRIPE_BODY, now), Ok(()));
+    assert_eq!(
+        scheme.verify_at(&[key], &delivery, STRIPE_BODY, now),
+        Ok(())
+    );
 }
 
 #[test]

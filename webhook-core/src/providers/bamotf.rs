@@ -19,8 +19,8 @@
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HeaderValue};
 use http::HeaderMap;
+use http::header::{CONTENT_TYPE, HeaderValue};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -31,7 +31,7 @@ use crate::provider::{Envelope, EnvelopeError, Provider};
 use crate::scheme::{BamotfScheme, Scheme};
 
 /// The bamotf provider: `v=<ms>,d=<hex>` signatures, dedupe on `idempotenceKey`.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Bamotf {
     scheme: BamotfScheme,
 }
@@ -102,7 +102,10 @@ impl Provider for Bamotf {
             data,
         });
         let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain;charset=UTF-8"));
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain;charset=UTF-8"),
+        );
         (body, headers)
     }
 
@@ -254,7 +257,10 @@ const UPDATED_AT: &str = "2023-12-13T14:31:52.090Z";
 /// A 100 000-sat intent; `processing` and later carry the paying transaction with
 /// `confirmations` confirmations.
 fn data(id: &str, status: PaymentIntentStatus, confirmations: i32) -> PaymentIntentData {
-    let paid = matches!(status, PaymentIntentStatus::Processing | PaymentIntentStatus::Succeeded);
+    let paid = matches!(
+        status,
+        PaymentIntentStatus::Processing | PaymentIntentStatus::Succeeded
+    );
     let canceled = status == PaymentIntentStatus::Canceled;
     let transactions = if paid {
         vec![Transaction {
@@ -282,12 +288,18 @@ fn data(id: &str, status: PaymentIntentStatus, confirmations: i32) -> PaymentInt
         canceled_at: canceled.then(|| UPDATED_AT.to_owned()),
         cancellation_reason: canceled.then(|| "requested_by_customer".to_owned()),
         description: Some("Order #88".to_owned()),
-        metadata: Some(Value::Object(Map::from_iter([("orderId".to_owned(), Value::from("88"))]))),
+        metadata: Some(Value::Object(Map::from_iter([(
+            "orderId".to_owned(),
+            Value::from("88"),
+        )]))),
         account_id: "clq3v9x0a0000lh08b7k2d1m4".to_owned(),
         created_at: CREATED_AT.to_owned(),
         updated_at: UPDATED_AT.to_owned(),
         transactions,
         extra: Map::new(),
     };
-    PaymentIntentData { payment_intent, extra: Map::new() }
+    PaymentIntentData {
+        payment_intent,
+        extra: Map::new(),
+    }
 }

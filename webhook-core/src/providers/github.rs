@@ -9,12 +9,12 @@
 //! of them), so there is no typed catalogue.
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use http::HeaderMap;
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use super::{is_blank, header_str, string_member, to_json};
+use super::{header_str, is_blank, string_member, to_json};
 use crate::provider::{Envelope, EnvelopeError, Provider};
 use crate::scheme::{HmacScheme, Scheme};
 
@@ -29,7 +29,7 @@ const HOOK_ID: &str = "x-github-hook-id";
 const COMPOSED_HOOK_ID: &str = "541823602";
 
 /// The GitHub provider: `X-Hub-Signature-256: sha256=<hex>`, type from `X-GitHub-Event`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct GitHub {
     scheme: HmacScheme,
 }
@@ -50,7 +50,9 @@ impl GitHub {
 
 impl Default for GitHub {
     fn default() -> Self {
-        Self { scheme: HmacScheme::github() }
+        Self {
+            scheme: HmacScheme::github(),
+        }
     }
 }
 
@@ -98,7 +100,8 @@ impl Provider for GitHub {
         let event = header_str(headers, EVENT).ok_or(EnvelopeError::Missing(EVENT))?;
         let delivery = header_str(headers, DELIVERY).ok_or(EnvelopeError::Missing(DELIVERY))?;
         let json = json_of(body)?;
-        let action = string_member(&json, "action").map_err(|e| EnvelopeError::NotJson(e.to_string()))?;
+        let action =
+            string_member(&json, "action").map_err(|e| EnvelopeError::NotJson(e.to_string()))?;
         let event_type = match action {
             Some(action) => format!("{event}.{action}"),
             None => event.to_owned(),
@@ -132,7 +135,10 @@ impl Provider for GitHub {
         put(HOOK_ID, COMPOSED_HOOK_ID);
         put("x-github-hook-installation-target-type", "repository");
         put("x-github-hook-installation-target-id", "35129377");
-        headers.insert(USER_AGENT, HeaderValue::from_static("GitHub-Hookshot/7c4d4a3"));
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static("GitHub-Hookshot/7c4d4a3"),
+        );
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         (body, headers)
     }

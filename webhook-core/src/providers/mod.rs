@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -146,7 +147,7 @@ where
     D: Deserializer<'de>,
     T: for<'s> From<&'s str>,
 {
-    struct WireStr<T>(&'static str, std::marker::PhantomData<T>);
+    struct WireStr<T>(&'static str, PhantomData<T>);
 
     impl<T: for<'s> From<&'s str>> Visitor<'_> for WireStr<T> {
         type Value = T;
@@ -160,7 +161,7 @@ where
         }
     }
 
-    deserializer.deserialize_str(WireStr(name, std::marker::PhantomData))
+    deserializer.deserialize_str(WireStr(name, PhantomData))
 }
 
 /// A JSON string field that reads any other JSON value (or its absence) as `None`, so
@@ -180,16 +181,16 @@ impl<'a> StrField<'a> {
     }
 }
 
-impl<'de> Deserialize<'de> for StrField<'de> {
+impl<'de: 'a, 'a> Deserialize<'de> for StrField<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(StrFieldVisitor)
+        deserializer.deserialize_any(StrFieldVisitor(PhantomData))
     }
 }
 
-struct StrFieldVisitor;
+struct StrFieldVisitor<'a>(PhantomData<&'a str>);
 
-impl<'de> Visitor<'de> for StrFieldVisitor {
-    type Value = StrField<'de>;
+impl<'de: 'a, 'a> Visitor<'de> for StrFieldVisitor<'a> {
+    type Value = StrField<'a>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
@@ -255,7 +256,10 @@ fn is_blank(body: &[u8]) -> bool {
 ///
 /// `shape` names the field reported as missing when the JSON has the wrong shape
 /// (a non-object body, or a nested field of the wrong type).
-fn parse_wire<'a, T: Deserialize<'a>>(body: &'a [u8], shape: &'static str) -> Result<T, EnvelopeError> {
+fn parse_wire<'a, T: Deserialize<'a>>(
+    body: &'a [u8],
+    shape: &'static str,
+) -> Result<T, EnvelopeError> {
     if is_blank(body) {
         return Err(EnvelopeError::Empty);
     }
@@ -269,10 +273,16 @@ fn parse_wire<'a, T: Deserialize<'a>>(body: &'a [u8], shape: &'static str) -> Re
 ///
 /// Providers put the fields we look up (`id`, `action`) first, so stopping there keeps
 /// the lookup cheap on large bodies. A non-object reads as "no such key".
-fn member<'a, T: Deserialize<'a>>(json: &'a [u8], key: &str) -> Result<Option<T>, serde_json::Error> {
+fn member<'a, T: Deserialize<'a>>(
+    json: &'a [u8],
+    key: &str,
+) -> Result<Option<T>, serde_json::Error> {
     let mut found = None;
     let mut deserializer = serde_json::Deserializer::from_slice(json);
-    let read = deserializer.deserialize_map(FindMember { key, found: &mut found });
+    let read = deserializer.deserialize_map(FindMember {
+        key,
+        found: &mut found,
+    });
     match (found, read) {
         (Some(value), _) => Ok(Some(value)),
         (None, Ok(())) => Ok(None),
@@ -324,7 +334,10 @@ fn sha256_key(body: &[u8]) -> String {
 
 /// A header's value, when present, visible ASCII and non-empty.
 fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty())
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
 }
 
 /// Compact JSON, as every sender writes it.
@@ -364,7 +377,14 @@ fn uuid_v4() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex::encode(b);
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 #[cfg(test)]
@@ -390,7 +410,12 @@ mod tests {
         assert_eq!(string_member(br#"{"a":1}"#, "id").unwrap(), None);
         assert_eq!(string_member(br#"[1]"#, "id").unwrap(), None);
         assert_eq!(string_member(br#"{"id":7}"#, "id").unwrap(), None);
-        assert_eq!(string_member(br#"{"i\u0064":"e"}"#, "id").unwrap().as_deref(), Some("e"));
+        assert_eq!(
+            string_member(br#"{"i\u0064":"e"}"#, "id")
+                .unwrap()
+                .as_deref(),
+            Some("e")
+        );
     }
 
     #[test]

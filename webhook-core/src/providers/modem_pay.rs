@@ -30,8 +30,8 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HeaderValue};
 use http::HeaderMap;
+use http::header::{CONTENT_TYPE, HeaderValue};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value};
@@ -42,7 +42,7 @@ use crate::provider::{Envelope, EnvelopeError, Provider};
 use crate::scheme::{HmacScheme, Scheme};
 
 /// The Modem Pay provider: HMAC-SHA512 over the body, `{event, payload}` envelope.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ModemPay {
     scheme: HmacScheme,
 }
@@ -63,7 +63,9 @@ impl ModemPay {
 
 impl Default for ModemPay {
     fn default() -> Self {
-        Self { scheme: HmacScheme::modem_pay() }
+        Self {
+            scheme: HmacScheme::modem_pay(),
+        }
     }
 }
 
@@ -97,7 +99,10 @@ impl Provider for ModemPay {
     fn envelope(&self, _headers: &HeaderMap, body: &Bytes) -> Result<Envelope, EnvelopeError> {
         let wire: Wire<'_> = parse_wire(body, "event")?;
         let event = wire.event.required("event")?;
-        let data = wire.payload.or(wire.data).ok_or(EnvelopeError::Missing("payload"))?;
+        let data = wire
+            .payload
+            .or(wire.data)
+            .ok_or(EnvelopeError::Missing("payload"))?;
         let dedupe_key = match string_member(data.get().as_bytes(), "id") {
             Ok(Some(id)) => format!("{event}:{id}"),
             Ok(None) | Err(_) => sha256_key(body),
@@ -106,7 +111,10 @@ impl Provider for ModemPay {
     }
 
     fn compose(&self, event_type: &str, data: &Value, _id: &str) -> (Vec<u8>, HeaderMap) {
-        let body = to_json(&Outgoing { event: event_type, payload: data });
+        let body = to_json(&Outgoing {
+            event: event_type,
+            payload: data,
+        });
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         (body, headers)
@@ -355,7 +363,11 @@ pub struct Charge {
     #[serde(default)]
     pub metadata: Map<String, Value>,
     /// The gateway used (wire key `PaymentGateway`).
-    #[serde(rename = "PaymentGateway", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "PaymentGateway",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payment_gateway: Option<PaymentGateway>,
     /// The customer, when expanded (wire key `Customer`).
     #[serde(rename = "Customer", default, skip_serializing_if = "Option::is_none")]
@@ -811,7 +823,10 @@ fn customer(id: &str) -> Customer {
         email: "awa.jallow@example.gm".to_owned(),
         phone: some("+2207012345"),
         balance: Some(0.0),
-        extra: object([("createdAt", CREATED_AT.into()), ("updatedAt", UPDATED_AT.into())]),
+        extra: object([
+            ("createdAt", CREATED_AT.into()),
+            ("updatedAt", UPDATED_AT.into()),
+        ]),
     }
 }
 
@@ -854,7 +869,10 @@ fn payment_intent(id: &str, status: PaymentIntentStatus) -> PaymentIntent {
         account_number: None,
         sub_account: None,
         skip_url_validation: None,
-        extra: object([("createdAt", CREATED_AT.into()), ("updatedAt", UPDATED_AT.into())]),
+        extra: object([
+            ("createdAt", CREATED_AT.into()),
+            ("updatedAt", UPDATED_AT.into()),
+        ]),
     }
 }
 
@@ -882,7 +900,10 @@ fn charge(id: &str, status: TransactionStatus) -> Charge {
         customer_email: None,
         custom_fields_values: Map::new(),
         metadata: object([
-            ("qr_code_url", "https://checkout.modempay.com/pos/9211661".into()),
+            (
+                "qr_code_url",
+                "https://checkout.modempay.com/pos/9211661".into(),
+            ),
             ("terminal_id", "9211661".into()),
             ("terminal_name", "COUNTER 1".into()),
         ]),
@@ -938,7 +959,10 @@ fn transfer(id: &str, status: TransferStatus) -> Transfer {
         note: some("March payout"),
         otp: None,
         metadata: Map::new(),
-        extra: object([("createdAt", CREATED_AT.into()), ("updatedAt", UPDATED_AT.into())]),
+        extra: object([
+            ("createdAt", CREATED_AT.into()),
+            ("updatedAt", UPDATED_AT.into()),
+        ]),
     }
 }
 
@@ -957,7 +981,11 @@ fn invoice(id: &str, status: InvoiceStatus) -> Invoice {
         merchant_name: "Banjul Crafts".to_owned(),
         account_id: ACCOUNT_ID.to_owned(),
         amount: 2250.0,
-        discount: Some(Discount { kind: DiscountType::Fixed, amount: 250.0, extra: Map::new() }),
+        discount: Some(Discount {
+            kind: DiscountType::Fixed,
+            amount: 250.0,
+            extra: Map::new(),
+        }),
         sub_total: Some(2500.0),
         total: Some(2250.0),
         notes: some("Thank you for your business"),

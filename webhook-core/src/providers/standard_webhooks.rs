@@ -8,8 +8,8 @@
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HeaderValue};
 use http::HeaderMap;
+use http::header::{CONTENT_TYPE, HeaderValue};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -22,7 +22,7 @@ use crate::scheme::{Scheme, StandardWebhooksScheme};
 const WEBHOOK_ID: &str = "webhook-id";
 
 /// The Standard Webhooks provider: `webhook-id`/`-timestamp`/`-signature` headers.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct StandardWebhooks {
     scheme: StandardWebhooksScheme,
 }
@@ -72,14 +72,20 @@ impl Provider for StandardWebhooks {
         let wire: Wire<'_> = parse_wire(body, "type")?;
         let kind = wire.kind.required("type")?;
         let id = header_str(headers, WEBHOOK_ID).ok_or(EnvelopeError::Missing(WEBHOOK_ID))?;
-        let data = wire.data.map_or_else(|| body.clone(), |raw| slice_of(body, raw));
+        let data = wire
+            .data
+            .map_or_else(|| body.clone(), |raw| slice_of(body, raw));
         Ok(Envelope::new(kind, id, data))
     }
 
     /// `id` becomes the `webhook-id` header (left out if it is not a valid header value).
     fn compose(&self, event_type: &str, data: &Value, id: &str) -> (Vec<u8>, HeaderMap) {
         let timestamp = iso8601(SystemTime::now());
-        let body = to_json(&Outgoing { kind: event_type, timestamp: &timestamp, data });
+        let body = to_json(&Outgoing {
+            kind: event_type,
+            timestamp: &timestamp,
+            data,
+        });
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if let Ok(value) = HeaderValue::from_str(id) {

@@ -7,8 +7,8 @@
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HeaderValue, USER_AGENT};
 use http::HeaderMap;
+use http::header::{CONTENT_TYPE, HeaderValue, USER_AGENT};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -21,7 +21,7 @@ use crate::scheme::{Scheme, StripeScheme, unix};
 const API_VERSION: &str = "2025-10-29.clover";
 
 /// The Stripe provider: `Stripe-Signature: t=..,v1=..`, dedupe on the event `id`.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Stripe {
     scheme: StripeScheme,
 }
@@ -96,14 +96,21 @@ impl Provider for Stripe {
         let wire: Wire<'_> = parse_wire(body, "data")?;
         let id = wire.id.required("id")?;
         let kind = wire.kind.required("type")?;
-        let object = wire.data.and_then(|d| d.object).ok_or(EnvelopeError::Missing("data.object"))?;
+        let object = wire
+            .data
+            .and_then(|d| d.object)
+            .ok_or(EnvelopeError::Missing("data.object"))?;
         Ok(Envelope::new(kind, id, slice_of(body, object)))
     }
 
     /// A full test-mode Event object; `id` is used as the event id, with `evt_`
     /// prepended when it lacks it.
     fn compose(&self, event_type: &str, data: &Value, id: &str) -> (Vec<u8>, HeaderMap) {
-        let id = if id.starts_with("evt_") { id.to_owned() } else { format!("evt_{id}") };
+        let id = if id.starts_with("evt_") {
+            id.to_owned()
+        } else {
+            format!("evt_{id}")
+        };
         let body = to_json(&Outgoing {
             id: &id,
             object: "event",
@@ -112,12 +119,21 @@ impl Provider for Stripe {
             data: OutgoingData { object: data },
             livemode: false,
             pending_webhooks: 1,
-            request: OutgoingRequest { id: None, idempotency_key: None },
+            request: OutgoingRequest {
+                id: None,
+                idempotency_key: None,
+            },
             kind: event_type,
         });
         let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
-        headers.insert(USER_AGENT, HeaderValue::from_static("Stripe/1.0 (+https://stripe.com/docs/webhooks)"));
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static("Stripe/1.0 (+https://stripe.com/docs/webhooks)"),
+        );
         (body, headers)
     }
 }
