@@ -2,8 +2,8 @@
 //! runtime. Fast; an acknowledged event dies with the process (use a durable inbox
 //! from `webhook-inbox` where that matters).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::FutureExt;
@@ -46,7 +46,10 @@ struct Inner {
     recent: Mutex<Recent>,
     dead: Mutex<Vec<DeadLetter>>,
     next_dead_id: AtomicU64,
-    closed: AtomicBool,
+    /// True while new work is taken. `accept` holds it for reading until its job is
+    /// queued, so `shutdown`, which takes it for writing, never closes in the middle
+    /// of an acceptance and then drains without it.
+    intake: RwLock<bool>,
     running: Mutex<Vec<JoinHandle<()>>>,
     dispatcher: OnceLock<Dispatcher>,
 }
@@ -129,7 +132,7 @@ impl MemorySink {
             recent: Mutex::new(Recent::new(ttl)),
             dead: Mutex::new(Vec::new()),
             next_dead_id: AtomicU64::new(1),
-            closed: AtomicBool::new(false),
+            intake: RwLock::new(true),
             running: Mutex::new(Vec::new()),
             dispatcher: OnceLock::new(),
         };
@@ -175,7 +178,8 @@ impl MemorySink {
     /// Runs dead letter `id` again from attempt 1. `Ok(false)` when there is no such
     /// dead letter.
     pub fn replay(&self, id: u64) -> Result<bool, SinkError> {
-        let slot = self.inner.slot()?;
+        let intake = self.inner.intake.read().unwrap_or_else(|e| e.into_inner());
+        let slot = self.inner.slot(*intake)?;
         let letter = {
             let mut dead = lock(&self.inner.dead);
             let Some(index) = dead.iter().position(|letter| letter.id == id) else {
@@ -191,17 +195,18 @@ impl MemorySink {
 }
 
 impl Inner {
-    fn slot(&self) -> Result<OwnedSemaphorePermit, SinkError> {
-        if self.closed.load(Ordering::Acquire) {
+    fn slot(&self, open: bool) -> Result<OwnedSemaphorePermit, SinkError> {
+        if !open {
             return Err(SinkError::Closed);
         }
         self.slots.clone().try_acquire_owned().map_err(|_| SinkError::Full)
     }
 
     fn accept(&self, delivery: Verified) -> Result<Submitted, SinkError> {
+        let intake = self.intake.read().unwrap_or_else(|e| e.into_inner());
         // The slot is taken before the key is claimed, so a full sink leaves no trace
         // and the sender's retry is not mistaken for a duplicate.
-        let slot = self.slot()?;
+        let slot = self.slot(*intake)?;
         if !lock(&self.recent).claim(delivery.dedupe_key(), Instant::now()) {
             return Ok(Submitted::Duplicate);
         }
@@ -297,7 +302,7 @@ impl Sink for MemorySink {
 
     fn shutdown(&self, deadline: Duration) -> BoxFuture<'_, ()> {
         async move {
-            self.inner.closed.store(true, Ordering::Release);
+            *self.inner.intake.write().unwrap_or_else(|e| e.into_inner()) = false;
             if tokio::time::timeout(deadline, self.inner.idle()).await.is_err() {
                 let abandoned = self.in_flight();
                 tracing::error!(abandoned, "shutdown deadline passed with events unhandled (in-memory sink: they are lost)");
