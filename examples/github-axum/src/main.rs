@@ -1,0 +1,46 @@
+//! Run with `cargo run -p example-github-axum`.
+//!
+//! Env: `PORT` (3002), `GITHUB_WEBHOOK_SECRET` (a demo secret is generated and printed
+//! when unset), `WEBHOOK_INBOX` (`memory`, a SQLite path or a Postgres URL; default
+//! `webhooks.db`).
+
+use std::time::Duration;
+
+use example_github_axum::{Repo, app};
+use example_support::{Ledger, Config, init_logging, shutdown_signal, with_sink};
+use webhook_core::Receiver;
+
+const SECRET_VAR: &str = "GITHUB_WEBHOOK_SECRET";
+
+#[tokio::main]
+async fn main() -> Result<(), String> {
+    init_logging();
+    let config = Config::from_env(SECRET_VAR, 3002)?;
+    let builder = Receiver::builder(Repo { ledger: Ledger::from_env()? }).secret(config.secret.clone());
+    let receiver = with_sink(builder, &config.inbox).await?.build();
+
+    let address = format!("127.0.0.1:{}", config.port);
+    let listener = tokio::net::TcpListener::bind(&address).await.map_err(|e| format!("bind {address}: {e}"))?;
+    print_banner(&config, &address);
+
+    axum::serve(listener, app(receiver.clone()))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
+    // Intake has stopped: now let the accepted events finish.
+    receiver.shutdown(Duration::from_secs(20)).await;
+    Ok(())
+}
+
+fn print_banner(config: &Config, address: &str) {
+    if let Some(demo) = &config.demo_secret {
+        println!("{SECRET_VAR} is not set; using a demo secret: {demo}");
+    }
+    println!("inbox: {}", config.inbox);
+    println!("listening on http://{address}/webhooks/github");
+    println!("send a signed test event with:");
+    println!(
+        "  cargo run -q -p webhook-cli -- trigger push --provider github --url http://{address}/webhooks/github --secret {}",
+        config.secret_arg(SECRET_VAR)
+    );
+}

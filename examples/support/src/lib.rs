@@ -1,0 +1,139 @@
+//! What the example servers share: configuration from the environment, the choice of
+//! sink (`WEBHOOK_INBOX`), and the ledger of handled events their handlers write to.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use webhook_core::{MemorySink, ReceiverBuilder, Secret};
+use webhook_inbox::Inbox;
+
+/// The handled events, in order, as `(event type, payload id)`; every handled event is
+/// also logged as `handled <event type> <payload id>`.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    entries: Arc<Mutex<Vec<(String, String)>>>,
+    work: Duration,
+}
+
+impl Ledger {
+    /// A ledger whose every handling first takes `work` (a stand-in for a slow database
+    /// or API call; the load benchmark sets it with `HANDLER_DELAY_MS`).
+    pub fn with_work(work: Duration) -> Self {
+        Self { work, ..Self::default() }
+    }
+
+    /// A ledger whose work time comes from `HANDLER_DELAY_MS` (none when unset).
+    pub fn from_env() -> Result<Self, String> {
+        let Ok(ms) = std::env::var("HANDLER_DELAY_MS") else {
+            return Ok(Self::default());
+        };
+        let ms = ms.parse().map_err(|_| format!("HANDLER_DELAY_MS must be milliseconds, not `{ms}`"))?;
+        Ok(Self::with_work(Duration::from_millis(ms)))
+    }
+
+    /// Records and logs one handled event. `id` is the payload's own id (`-` if none).
+    pub async fn handled(&self, event_type: &str, id: Option<&str>) {
+        if !self.work.is_zero() {
+            tokio::time::sleep(self.work).await;
+        }
+        let id = id.unwrap_or("-");
+        tracing::info!("handled {event_type} {id}");
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).push((event_type.to_owned(), id.to_owned()));
+    }
+
+    /// Everything handled so far.
+    pub fn entries(&self) -> Vec<(String, String)> {
+        self.entries.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// A server's settings, read from the environment.
+#[derive(Debug)]
+pub struct Config {
+    /// `PORT`.
+    pub port: u16,
+    /// The webhook secret.
+    pub secret: Secret,
+    /// Set when no secret was configured and a demo secret was generated (then printed).
+    pub demo_secret: Option<String>,
+    /// `WEBHOOK_INBOX`: `memory`, a SQLite path or a Postgres URL.
+    pub inbox: String,
+}
+
+impl Config {
+    /// Reads `PORT` (default `default_port`), the secret from `secret_var` (a demo
+    /// secret when unset) and `WEBHOOK_INBOX` (default `webhooks.db`).
+    pub fn from_env(secret_var: &str, default_port: u16) -> Result<Self, String> {
+        let port = match std::env::var("PORT") {
+            Ok(port) => port.parse().map_err(|_| format!("PORT must be a port number, not `{port}`"))?,
+            Err(_) => default_port,
+        };
+        let (secret, demo_secret) = match std::env::var(secret_var) {
+            Ok(value) => (value, None),
+            Err(_) => {
+                let demo = demo_secret();
+                (demo.clone(), Some(demo))
+            }
+        };
+        let secret = Secret::new(secret).map_err(|e| format!("{secret_var}: {e}"))?;
+        let inbox = std::env::var("WEBHOOK_INBOX").unwrap_or_else(|_| "webhooks.db".to_owned());
+        Ok(Self { port, secret, demo_secret, inbox })
+    }
+
+    /// The `--secret` argument of the printed test command: the demo secret itself, or
+    /// a reference to the variable, so a real secret is never printed.
+    pub fn secret_arg(&self, secret_var: &str) -> String {
+        match &self.demo_secret {
+            Some(demo) => demo.clone(),
+            None => format!("\"${secret_var}\""),
+        }
+    }
+}
+
+/// A random `whsec_` secret, valid for every provider's scheme.
+pub fn demo_secret() -> String {
+    let bytes: Vec<u8> = std::iter::repeat_with(|| fastrand::u8(..)).take(24).collect();
+    format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+/// Puts the sink named by `WEBHOOK_INBOX` under `builder`: `memory`, or a durable
+/// inbox at a SQLite path or Postgres URL.
+pub async fn with_sink<H: webhook_core::Handler>(
+    builder: ReceiverBuilder<H>,
+    inbox: &str,
+) -> Result<ReceiverBuilder<H>, String> {
+    if inbox == "memory" {
+        return Ok(builder.sink(MemorySink::new().capacity(10_000).workers(16)));
+    }
+    let inbox = Inbox::open(inbox).await.map_err(|e| format!("WEBHOOK_INBOX={inbox}: {e}"))?;
+    Ok(builder.sink(inbox))
+}
+
+/// Logs to stderr, `info` by default, `RUST_LOG` to change.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+}
+
+/// Resolves on ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
