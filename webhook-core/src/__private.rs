@@ -5,7 +5,6 @@
 //! at compile time put rustc's error on the user's type with a message of ours.
 
 use std::any::type_name;
-use std::marker::PhantomData;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -18,7 +17,9 @@ use crate::testing::FakeDelivery;
 
 pub use core::convert::TryFrom;
 pub use core::default::Default;
+pub use core::marker::PhantomData;
 pub use core::option::Option::{self, None, Some};
+pub use core::primitive::str;
 pub use core::result::Result::{self, Err, Ok};
 pub use futures_util::future::BoxFuture;
 pub use std::boxed::Box;
@@ -81,14 +82,43 @@ where
     Box::pin(future)
 }
 
+/// A handler's payload type: anything `Deserialize`. A trait of its own so the error
+/// for one that is not says what to derive.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a webhook payload: it does not implement `Deserialize`",
+    label = "not `Deserialize`",
+    note = "derive it: `#[derive(serde::Deserialize)]`"
+)]
+pub trait Payload: DeserializeOwned {}
+
+#[diagnostic::do_not_recommend]
+impl<T: DeserializeOwned> Payload for T {}
+
 /// The delivery's data as the handler's payload type.
-pub fn parse<T: DeserializeOwned>(delivery: &Verified) -> Result<T, DispatchError> {
+pub fn parse<T: Payload>(delivery: &Verified) -> Result<T, DispatchError> {
     delivery.parse().map_err(DispatchError::payload)
 }
 
-/// The delivery as a fallback handler's `UnknownEvent`.
-pub fn unknown_event(delivery: &Verified) -> Result<UnknownEvent, DispatchError> {
-    UnknownEvent::try_from(delivery).map_err(DispatchError::payload)
+/// What a `#[fallback]` method takes: only `UnknownEvent`.
+#[diagnostic::on_unimplemented(
+    message = "a `#[fallback]` method takes `UnknownEvent`, not `{Self}`",
+    label = "expected `UnknownEvent`",
+    note = "the fallback gets every event type no other method routes, untyped"
+)]
+pub trait FallbackPayload: Sized {
+    /// The delivery as this type.
+    fn from_delivery(delivery: &Verified) -> Result<Self, DispatchError>;
+}
+
+impl FallbackPayload for UnknownEvent {
+    fn from_delivery(delivery: &Verified) -> Result<Self, DispatchError> {
+        UnknownEvent::try_from(delivery).map_err(DispatchError::payload)
+    }
+}
+
+/// The delivery as a fallback method's payload.
+pub fn unknown_event<T: FallbackPayload>(delivery: &Verified) -> Result<T, DispatchError> {
+    T::from_delivery(delivery)
 }
 
 /// The error for an event type no method routes (and no fallback takes).
@@ -96,22 +126,27 @@ pub fn unrouted(event_type: &str) -> DispatchError {
     DispatchError::Unrouted(event_type.to_owned())
 }
 
+/// What a handler method may return. A trait of its own so the error for another
+/// return type lists the ones that work.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a handler method's return type",
+    label = "expected `()`, `Result<(), E>` or `HandlerResult`",
+    note = "return `()`, `HandlerResult`, or `Result<(), E>` with `E: Display`; an `Err` retries the event"
+)]
+pub trait HandlerReturn: IntoHandlerResult {}
+
+#[diagnostic::do_not_recommend]
+impl<R: IntoHandlerResult> HandlerReturn for R {}
+
 /// A handler method's return value as the dispatch result.
-pub fn into_handler_result<R: IntoHandlerResult>(result: R) -> Result<(), DispatchError> {
+pub fn into_handler_result<R: HandlerReturn>(result: R) -> Result<(), DispatchError> {
     result.into_handler_result()
 }
 
 /// Picks how a fake's payload is made, by autoref specialisation:
-/// `(&&&&&FakeProbe::new()).fake(..)` finds `FromEvent` first, then `FromJson`, then
+/// `(&&&&&FakeProbe(PhantomData)).fake(..)` finds `FromEvent` first, then `FromJson`, then
 /// `FromSample`, then `FromDefault`, then `Unfakeable`.
-pub struct FakeProbe<T>(PhantomData<T>);
-
-impl<T> FakeProbe<T> {
-    /// The probe for payload type `T`.
-    pub const fn new() -> Self {
-        Self(PhantomData)
-    }
-}
+pub struct FakeProbe<T>(pub PhantomData<T>);
 
 /// A fake whose payload is an `Event`: its catalogue sample.
 pub trait FromEvent<T> {
@@ -134,7 +169,11 @@ pub trait FromJson {
 
 impl FromJson for &&&FakeProbe<serde_json::Value> {
     fn fake(&self, provider: impl Provider, event_type: &str) -> FakeDelivery<serde_json::Value> {
-        FakeDelivery::new(provider, event_type, serde_json::Value::Object(serde_json::Map::new()))
+        FakeDelivery::new(
+            provider,
+            event_type,
+            serde_json::Value::Object(serde_json::Map::new()),
+        )
     }
 }
 

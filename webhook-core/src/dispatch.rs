@@ -73,9 +73,16 @@ impl Dispatcher {
             dedupe_key = delivery.dedupe_key(),
             attempt,
         );
+        let started = std::time::Instant::now();
         let result = self.attempt(delivery, attempt).instrument(span.clone()).await;
         let verdict = self.verdict(result, attempt);
         span.in_scope(|| log_verdict(&verdict));
+        let outcome = match verdict {
+            Verdict::Done => "done",
+            Verdict::Retry { .. } => "retry",
+            Verdict::Dead(_) => "dead",
+        };
+        crate::metrics::handler_finished(delivery.provider(), delivery.event_type(), outcome, started.elapsed());
         verdict
     }
 

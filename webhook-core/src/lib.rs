@@ -13,6 +13,7 @@ pub mod __private;
 mod delivery;
 mod dispatch;
 pub mod event;
+pub mod metrics;
 mod handler;
 pub mod provider;
 pub mod providers;

@@ -52,6 +52,8 @@ pub struct Receiver {
 
 struct Inner {
     provider: Arc<dyn Provider>,
+    /// The provider's name for metrics labels, leaked once per receiver built.
+    provider_label: &'static str,
     secrets: Vec<Secret>,
     dispatcher: Dispatcher,
     sink: Arc<dyn Sink>,
@@ -88,12 +90,14 @@ impl Receiver {
             dedupe_key = tracing::field::Empty,
             outcome = tracing::field::Empty,
         );
-        let answer = self.decide(request).instrument(span.clone()).await;
+        let mut event_type = String::new();
+        let answer = self.decide(request, &mut event_type).instrument(span.clone()).await;
         span.record("outcome", answer.reason());
+        crate::metrics::delivery(self.inner.provider_label, &event_type, answer.reason());
         answer
     }
 
-    async fn decide(&self, request: Request) -> Answer {
+    async fn decide(&self, request: Request, event_type: &mut String) -> Answer {
         let inner = &*self.inner;
         if inner.closed.load(Ordering::Acquire) {
             return Answer::unavailable("shutting down", inner.retry_after_secs);
@@ -105,6 +109,7 @@ impl Receiver {
             Ok(delivery) => delivery,
             Err(answer) => return answer,
         };
+        event_type.push_str(delivery.event_type());
         let span = tracing::Span::current();
         span.record("event_type", delivery.event_type());
         span.record("dedupe_key", delivery.dedupe_key());
@@ -125,6 +130,7 @@ impl Receiver {
         Verified::check(&*inner.provider, &inner.secrets, request, now).map_err(|rejection| match rejection {
             Rejection::Signature(error) => {
                 inner.stats.bad_signature.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::verification_failure(inner.provider_label, error.check());
                 tracing::warn!(check = error.check(), %error, "signature rejected");
                 Answer::new(StatusCode::UNAUTHORIZED, "invalid signature")
             }
@@ -342,11 +348,13 @@ impl<H: Handler> ReceiverBuilder<H> {
             "webhook receiver has no secret: call `.secret(Secret::new(..)?)` with the secret the sender shows"
         );
         let provider = self.provider.unwrap_or_else(|| Arc::new(H::Provider::default()));
+        let provider_label: &'static str = Box::leak(provider.name().to_owned().into_boxed_str());
         let dispatcher = Dispatcher::new(Arc::new(self.handler), self.handler_timeout, self.retry);
         let sink = self.sink.unwrap_or_else(|| Arc::new(MemorySink::new()));
         sink.start(dispatcher.clone());
         let inner = Inner {
             provider,
+            provider_label,
             secrets: self.secrets,
             dispatcher,
             sink,

@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use actix_web::{App, HttpServer};
+use actix_web::{App, HttpServer, web};
 use example_bamotf_actix::{Checkout, app};
-use example_support::{Ledger, Config, init_logging, with_sink};
+use example_support::{Config, Ledger, init_logging, install_metrics, with_sink};
 use webhook_core::Receiver;
 
 const SECRET_VAR: &str = "WEBHOOK_SECRET";
@@ -16,6 +16,7 @@ const SECRET_VAR: &str = "WEBHOOK_SECRET";
 #[actix_web::main]
 async fn main() -> Result<(), String> {
     init_logging();
+    let metrics = install_metrics()?;
     let config = Config::from_env(SECRET_VAR, 3001)?;
     // Built once, here: every actix worker shares this receiver's queue and workers.
     let builder = Receiver::builder(Checkout { ledger: Ledger::from_env()? }).secret(config.secret.clone());
@@ -23,7 +24,12 @@ async fn main() -> Result<(), String> {
 
     let address = format!("127.0.0.1:{}", config.port);
     let routes = app(receiver.clone());
-    let server = HttpServer::new(move || App::new().configure(routes.clone()))
+    let server = HttpServer::new(move || {
+        let metrics = metrics.clone();
+        App::new()
+            .configure(routes.clone())
+            .route("/metrics", web::get().to(move || std::future::ready(metrics.render())))
+    })
         .bind(&address)
         .map_err(|e| format!("bind {address}: {e}"))?;
     print_banner(&config, &address);

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use example_github_axum::{Repo, app};
-use example_support::{Ledger, Config, init_logging, shutdown_signal, with_sink};
+use example_support::{Config, Ledger, init_logging, install_metrics, shutdown_signal, with_sink};
 use webhook_core::Receiver;
 
 const SECRET_VAR: &str = "GITHUB_WEBHOOK_SECRET";
@@ -15,6 +15,7 @@ const SECRET_VAR: &str = "GITHUB_WEBHOOK_SECRET";
 #[tokio::main]
 async fn main() -> Result<(), String> {
     init_logging();
+    let metrics = install_metrics()?;
     let config = Config::from_env(SECRET_VAR, 3002)?;
     let builder = Receiver::builder(Repo { ledger: Ledger::from_env()? }).secret(config.secret.clone());
     let receiver = with_sink(builder, &config.inbox).await?.build();
@@ -23,7 +24,8 @@ async fn main() -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(&address).await.map_err(|e| format!("bind {address}: {e}"))?;
     print_banner(&config, &address);
 
-    axum::serve(listener, app(receiver.clone()))
+    let metrics_route = axum::routing::get(move || std::future::ready(metrics.render()));
+    axum::serve(listener, app(receiver.clone()).route("/metrics", metrics_route))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;

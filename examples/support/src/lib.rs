@@ -110,6 +110,14 @@ pub async fn with_sink<H: webhook_core::Handler>(
     Ok(builder.sink(inbox))
 }
 
+/// Installs the Prometheus recorder: the framework's metrics (see
+/// `webhook_core::metrics`) are then rendered by the handle, for a `/metrics` route.
+pub fn install_metrics() -> Result<metrics_exporter_prometheus::PrometheusHandle, String> {
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .map_err(|e| format!("metrics recorder: {e}"))
+}
+
 /// Logs to stderr, `info` by default, `RUST_LOG` to change.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());

@@ -211,6 +211,7 @@ impl Inner {
             return Ok(Submitted::Duplicate);
         }
         self.enqueue(Job { delivery, attempt: 1, _slot: slot });
+        crate::metrics::queue_depth("memory", self.capacity - self.slots.available_permits());
         Ok(Submitted::Accepted)
     }
 
@@ -253,6 +254,7 @@ impl Inner {
     fn finish(&self, job: Job, seen: Seen) {
         lock(&self.recent).mark(job.delivery.dedupe_key(), seen, Instant::now());
         drop(job);
+        crate::metrics::queue_depth("memory", self.capacity - self.slots.available_permits());
         self.settled.notify_waiters();
     }
 
