@@ -1,0 +1,337 @@
+//! `webhook inbox`: inspect and repair a durable inbox (SQLite file or Postgres URL).
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+use webhook_inbox::{Admin, Inbox, InboxEntry, InboxRow, ListFilter, Replay, State};
+
+use crate::common::{Failure, Outcome, block_on, rfc3339};
+
+/// The most rows `list` and bulk replay read at once.
+const ALL_ROWS: u32 = u32::MAX;
+
+/// The arguments of `webhook inbox` (its help is on the subcommand in `main.rs`).
+#[derive(Debug, Args)]
+pub(crate) struct InboxArgs {
+    /// The inbox: a SQLite file path (`sqlite:` prefix allowed) or a `postgres://` URL.
+    #[arg(long)]
+    db: String,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// What to do with it.
+    #[command(subcommand)]
+    action: Action,
+}
+
+/// The inbox actions.
+#[derive(Debug, Subcommand)]
+enum Action {
+    /// How many rows are in each state, one `state count` a line.
+    Stats,
+    /// The rows, newest first.
+    List {
+        /// Only rows in this state (pending, running, done, failed, dead).
+        #[arg(long)]
+        state: Option<State>,
+        /// Only rows of this event type.
+        #[arg(long)]
+        event: Option<String>,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// One row in full: its state, headers and body.
+    Show {
+        /// The row's id.
+        id: i64,
+    },
+    /// Put a row, or every dead row, back to pending with its attempts reset.
+    Replay {
+        /// The row's id.
+        #[arg(required_unless_present = "dead", conflicts_with = "dead")]
+        id: Option<i64>,
+        /// Replay every dead row (of --event, when given).
+        #[arg(long)]
+        dead: bool,
+        /// With --dead: only dead rows of this event type.
+        #[arg(long, requires = "dead")]
+        event: Option<String>,
+    },
+    /// Delete done rows that finished more than DURATION ago.
+    Purge {
+        /// How old a done row must be, e.g. `30d`, `12h`, `90m`, `45s`.
+        #[arg(long, value_name = "DURATION", value_parser = parse_age)]
+        done_before: Duration,
+    },
+}
+
+/// Runs `webhook inbox`.
+pub(crate) fn run(args: InboxArgs) -> Outcome {
+    block_on(async move {
+        let inbox = open(&args.db).await?;
+        match args.action {
+            Action::Stats => stats(&inbox, args.json).await,
+            Action::List {
+                state,
+                event,
+                limit,
+            } => list(&inbox, filter(state, event, limit), args.json).await,
+            Action::Show { id } => show(&inbox, id, args.json).await,
+            Action::Replay { id: Some(id), .. } => replay(&inbox, id, args.json).await,
+            Action::Replay { event, .. } => replay_dead(&inbox, event.as_deref(), args.json).await,
+            Action::Purge { done_before } => purge(&inbox, done_before, args.json).await,
+        }
+    })
+}
+
+/// Opens the inbox; a SQLite file must already exist (a typo should not create one).
+async fn open(db: &str) -> Result<Inbox, Failure> {
+    let postgres = db.starts_with("postgres://") || db.starts_with("postgresql://");
+    let path = db
+        .strip_prefix("sqlite://")
+        .or_else(|| db.strip_prefix("sqlite:"))
+        .unwrap_or(db);
+    if !postgres && !Path::new(path).exists() {
+        return Err(Failure::error(format_args!(
+            "no inbox at `{path}`: the file does not exist"
+        )));
+    }
+    Inbox::open(db).await.map_err(Failure::error)
+}
+
+/// The list filter of the flags.
+fn filter(state: Option<State>, event: Option<String>, limit: u32) -> ListFilter {
+    let filter = ListFilter::new().limit(limit);
+    let filter = match state {
+        Some(state) => filter.state(state),
+        None => filter,
+    };
+    match event {
+        Some(event) => filter.event_type(event),
+        None => filter,
+    }
+}
+
+/// `stats`: `pending 3`, one line per state.
+async fn stats(inbox: &Inbox, as_json: bool) -> Outcome {
+    let stats = inbox.stats().await.map_err(Failure::error)?;
+    if as_json {
+        return print_json(&stats);
+    }
+    for state in State::ALL {
+        println!("{state} {}", stats.get(state));
+    }
+    Ok(())
+}
+
+/// `list`: an aligned table, newest first.
+async fn list(inbox: &Inbox, filter: ListFilter, as_json: bool) -> Outcome {
+    let rows = inbox.list(filter).await.map_err(Failure::error)?;
+    if as_json {
+        return print_json(&rows);
+    }
+    let header = [
+        "ID",
+        "STATE",
+        "ATTEMPTS",
+        "EVENT",
+        "DEDUPE KEY",
+        "RECEIVED",
+        "LAST ERROR",
+    ];
+    let mut table = vec![header.map(str::to_owned).to_vec()];
+    table.extend(rows.iter().map(columns));
+    print_table(&table);
+    Ok(())
+}
+
+/// The table cells of one row.
+fn columns(row: &InboxRow) -> Vec<String> {
+    vec![
+        row.id.to_string(),
+        row.state.to_string(),
+        row.attempts.to_string(),
+        row.event_type.clone(),
+        row.dedupe_key.clone(),
+        rfc3339(row.received_at),
+        row.last_error.clone().unwrap_or_else(|| "-".to_owned()),
+    ]
+}
+
+/// Prints rows of cells, each column as wide as its widest cell.
+fn print_table(table: &[Vec<String>]) {
+    let columns = table.first().map_or(0, Vec::len);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            table
+                .iter()
+                .map(|row| row[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in table {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        println!("{}", cells.join("  ").trim_end());
+    }
+}
+
+/// `show`: one row with its headers and body; a missing row is an error.
+async fn show(inbox: &Inbox, id: i64, as_json: bool) -> Outcome {
+    let entry = inbox.get(id).await.map_err(Failure::error)?;
+    let entry = entry.ok_or_else(|| Failure::error(format_args!("no row {id} in the inbox")))?;
+    if as_json {
+        return print_json(&entry);
+    }
+    print_entry(&entry);
+    Ok(())
+}
+
+/// A row as `field: value` lines, its headers, a blank line, its body.
+fn print_entry(entry: &InboxEntry) {
+    let row = &entry.row;
+    let time = |at: Option<SystemTime>| at.map_or_else(|| "-".to_owned(), rfc3339);
+    println!("id: {}", row.id);
+    println!("provider: {}", row.provider);
+    println!("event: {}", row.event_type);
+    println!("dedupe key: {}", row.dedupe_key);
+    println!("state: {}", row.state);
+    println!("attempts: {}", row.attempts);
+    println!("last error: {}", row.last_error.as_deref().unwrap_or("-"));
+    println!("received: {}", rfc3339(row.received_at));
+    println!("updated: {}", rfc3339(row.updated_at));
+    println!("retry at: {}", time(row.retry_at));
+    println!("finished: {}", time(row.finished_at));
+    println!("headers:");
+    for (name, value) in &entry.headers {
+        println!("  {name}: {value}");
+    }
+    println!();
+    println!("{}", entry.body);
+}
+
+/// `replay ID`: pending again, unless it does not exist or is running.
+async fn replay(inbox: &Inbox, id: i64, as_json: bool) -> Outcome {
+    let result = inbox.replay(id).await.map_err(Failure::error)?;
+    if as_json {
+        print_json(&json!({ "id": id, "result": result }))?;
+    } else if result == Replay::Replayed {
+        println!("replayed {id}: pending again");
+    }
+    match result {
+        Replay::Replayed => Ok(()),
+        Replay::NotFound => Err(Failure::error(format_args!("no row {id} in the inbox"))),
+        Replay::Running => Err(Failure::error(format_args!(
+            "row {id} is running now: replay it after it ends"
+        ))),
+    }
+}
+
+/// `replay --dead`: every dead row (of `event`), one by one under a progress bar.
+async fn replay_dead(inbox: &Inbox, event: Option<&str>, as_json: bool) -> Outcome {
+    let dead = filter(Some(State::Dead), event.map(str::to_owned), ALL_ROWS);
+    let rows = inbox.list(dead).await.map_err(Failure::error)?;
+    let bar = progress_bar(rows.len(), as_json);
+    let mut replayed = 0u64;
+    for row in &rows {
+        let result = inbox.replay(row.id).await.map_err(Failure::error)?;
+        replayed += u64::from(result == Replay::Replayed);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    // Rows that died while the loop ran.
+    replayed += inbox.replay_dead(event).await.map_err(Failure::error)?;
+    if as_json {
+        return print_json(&json!({ "replayed": replayed }));
+    }
+    println!("replayed {replayed} dead rows: pending again");
+    Ok(())
+}
+
+/// A progress bar over `len` rows; hidden for JSON output or when stderr is no terminal.
+fn progress_bar(len: usize, as_json: bool) -> ProgressBar {
+    if as_json || len == 0 {
+        return ProgressBar::hidden();
+    }
+    let style = ProgressStyle::with_template("replaying {bar:40} {pos}/{len} eta {eta}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    ProgressBar::new(len as u64).with_style(style)
+}
+
+/// `purge --done-before AGE`: deletes done rows finished before now minus `age`.
+async fn purge(inbox: &Inbox, age: Duration, as_json: bool) -> Outcome {
+    let before = SystemTime::now()
+        .checked_sub(age)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    let purged = inbox
+        .purge_done_before(before)
+        .await
+        .map_err(Failure::error)?;
+    if as_json {
+        let before_ms = before
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis();
+        return print_json(&json!({ "purged": purged, "before_ms": before_ms }));
+    }
+    println!(
+        "purged {purged} done rows finished before {}",
+        rfc3339(before)
+    );
+    Ok(())
+}
+
+/// Prints `value` as one line of JSON.
+fn print_json(value: &impl serde::Serialize) -> Outcome {
+    let text = serde_json::to_string(value).map_err(Failure::error)?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Parses an age such as `30d`, `12h`, `90m` or `45s`.
+pub(crate) fn parse_age(text: &str) -> Result<Duration, String> {
+    let split = text.len().saturating_sub(1);
+    let (digits, unit) = text.split_at(split);
+    let count: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 30d, 12h, 90m or 45s"))?;
+    let seconds = match unit {
+        "d" => 86_400,
+        "h" => 3600,
+        "m" => 60,
+        "s" => 1,
+        _ => {
+            return Err(format!(
+                "`{text}`: the unit must be d, h, m or s (e.g. 30d)"
+            ));
+        }
+    };
+    count
+        .checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("`{text}` is too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_parse_with_their_units() {
+        assert_eq!(parse_age("30d"), Ok(Duration::from_secs(30 * 86_400)));
+        assert_eq!(parse_age("12h"), Ok(Duration::from_secs(12 * 3600)));
+        assert_eq!(parse_age("90m"), Ok(Duration::from_secs(90 * 60)));
+        assert_eq!(parse_age("45s"), Ok(Duration::from_secs(45)));
+        for bad in ["", "d", "30", "30w", "-1d", "1.5h"] {
+            assert!(parse_age(bad).is_err(), "{bad}");
+        }
+    }
+}
