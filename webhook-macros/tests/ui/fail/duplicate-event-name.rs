@@ -1,0 +1,15 @@
+use webhook_core::providers::modem_pay::ModemPay;
+use webhook_core::webhook_handler;
+
+struct Payments;
+
+#[webhook_handler(provider = ModemPay)]
+impl Payments {
+    #[event("customer.created", "customer.updated")]
+    async fn customer(&self, _: serde_json::Value) {}
+
+    #[event("customer.updated")]
+    async fn audit(&self, _: serde_json::Value) {}
+}
+
+fn main() {}

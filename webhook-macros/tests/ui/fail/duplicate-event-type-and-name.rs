@@ -1,0 +1,14 @@
+use webhook_core::providers::modem_pay::{ChargeSucceeded, ModemPay};
+use webhook_core::webhook_handler;
+
+struct Payments;
+
+#[webhook_handler(provider = ModemPay)]
+impl Payments {
+    async fn charge_succeeded(&self, _: ChargeSucceeded) {}
+
+    #[event("charge.failed", "charge.succeeded")]
+    async fn charges(&self, _: serde_json::Value) {}
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use webhook_core::providers::modem_pay::ModemPay;
+use webhook_core::webhook_handler;
+
+struct Payments;
+
+#[webhook_handler(provider = ModemPay)]
+impl Payments {
+    #[event]
+    async fn customer(&self, _: serde_json::Value) {}
+}
+
+fn main() {}

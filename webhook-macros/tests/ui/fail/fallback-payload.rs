@@ -1,0 +1,12 @@
+use webhook_core::providers::modem_pay::{ChargeSucceeded, ModemPay};
+use webhook_core::webhook_handler;
+
+struct Payments;
+
+#[webhook_handler(provider = ModemPay)]
+impl Payments {
+    #[fallback]
+    async fn other(&self, _: ChargeSucceeded) {}
+}
+
+fn main() {}

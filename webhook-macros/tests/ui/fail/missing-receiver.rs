@@ -1,0 +1,11 @@
+use webhook_core::providers::modem_pay::{ChargeSucceeded, ModemPay};
+use webhook_core::webhook_handler;
+
+struct Payments;
+
+#[webhook_handler(provider = ModemPay)]
+impl Payments {
+    async fn charge_succeeded(_: ChargeSucceeded) {}
+}
+
+fn main() {}
