@@ -20,17 +20,24 @@ async fn post<T: serde::Serialize>(receiver: &Receiver, fake: FakeDelivery<T>) -
 }
 
 fn receiver(checkout: &Checkout) -> Receiver {
-    Receiver::builder(checkout.clone()).secret(test_secret()).build()
+    Receiver::builder(checkout.clone())
+        .secret(test_secret())
+        .build()
 }
 
 #[actix_web::test]
 async fn succeeded_payment_intent_is_acknowledged_then_handled_with_its_id() {
     let checkout = Checkout::default();
     let receiver = receiver(&checkout);
-    let fake = Checkout::fakes().succeeded().with(|ev| ev.payment_intent.id = "pi_test_1".into());
+    let fake = Checkout::fakes()
+        .succeeded()
+        .with(|ev| ev.payment_intent.id = "pi_test_1".into());
     assert_eq!(post(&receiver, fake).await, (200, "accepted".to_owned()));
     receiver.idle().await;
-    let expected = ("payment_intent.succeeded".to_owned(), "pi_test_1".to_owned());
+    let expected = (
+        "payment_intent.succeeded".to_owned(),
+        "pi_test_1".to_owned(),
+    );
     assert_eq!(checkout.ledger.entries(), [expected]);
 }
 
@@ -50,8 +57,18 @@ async fn redelivery_with_the_same_idempotence_key_is_handled_once() {
 async fn expired_or_tampered_deliveries_answer_401_and_handle_nothing() {
     let checkout = Checkout::default();
     let receiver = receiver(&checkout);
-    assert_eq!(post(&receiver, Checkout::fakes().succeeded().expired()).await.0, 401);
-    assert_eq!(post(&receiver, Checkout::fakes().succeeded().tampered()).await.0, 401);
+    assert_eq!(
+        post(&receiver, Checkout::fakes().succeeded().expired())
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        post(&receiver, Checkout::fakes().succeeded().tampered())
+            .await
+            .0,
+        401
+    );
     receiver.idle().await;
     assert!(checkout.ledger.entries().is_empty());
 }

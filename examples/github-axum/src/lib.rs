@@ -34,7 +34,9 @@ impl Sample for Push {
         Self {
             git_ref: "refs/heads/main".into(),
             after: "6113728f27ae82c7b1a177c8d03f9e96e0adf246".into(),
-            repository: Repository { full_name: "octo-org/hello-world".into() },
+            repository: Repository {
+                full_name: "octo-org/hello-world".into(),
+            },
         }
     }
 }
@@ -51,27 +53,37 @@ impl Repo {
     #[event("push")]
     async fn push(&self, push: Push, ctx: Context) {
         tracing::info!(repository = %push.repository.full_name, git_ref = %push.git_ref, "push");
-        self.ledger.handled(ctx.event_type(), Some(ctx.event_id())).await;
+        self.ledger
+            .handled(ctx.event_type(), Some(ctx.event_id()))
+            .await;
     }
 
     #[event("issues.opened", "issues.reopened")]
     async fn issue(&self, issue: serde_json::Value, ctx: Context) -> HandlerResult {
-        let number = issue["issue"]["number"].as_u64().ok_or("issue payload without a number")?;
+        let number = issue["issue"]["number"]
+            .as_u64()
+            .ok_or("issue payload without a number")?;
         tracing::info!(number, "issue");
-        self.ledger.handled(ctx.event_type(), Some(ctx.event_id())).await;
+        self.ledger
+            .handled(ctx.event_type(), Some(ctx.event_id()))
+            .await;
         Ok(())
     }
 
     /// GitHub shows the answer to `ping` in its UI: answer only once it was handled.
     #[event("ping", ack = "after_handler")]
     async fn ping(&self, _ping: serde_json::Value, ctx: Context) {
-        self.ledger.handled(ctx.event_type(), Some(ctx.event_id())).await;
+        self.ledger
+            .handled(ctx.event_type(), Some(ctx.event_id()))
+            .await;
     }
 
     #[fallback]
     async fn other(&self, event: UnknownEvent, ctx: Context) {
         tracing::debug!(event_type = %event.event_type, "no specific handler");
-        self.ledger.handled(ctx.event_type(), Some(ctx.event_id())).await;
+        self.ledger
+            .handled(ctx.event_type(), Some(ctx.event_id()))
+            .await;
     }
 }
 

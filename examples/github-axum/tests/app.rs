@@ -18,7 +18,9 @@ async fn post<T: serde::Serialize>(receiver: &Receiver, fake: FakeDelivery<T>) -
 }
 
 fn receiver(repo: &Repo) -> Receiver {
-    Receiver::builder(repo.clone()).secret(test_secret()).build()
+    Receiver::builder(repo.clone())
+        .secret(test_secret())
+        .build()
 }
 
 #[tokio::test]
@@ -31,7 +33,11 @@ async fn push_is_routed_by_name_to_the_apps_own_type() {
     let entries = repo.ledger.entries();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].0, "push");
-    assert!(entries[0].1.ends_with("delivery-1"), "dedupe key is the delivery id: {}", entries[0].1);
+    assert!(
+        entries[0].1.ends_with("delivery-1"),
+        "dedupe key is the delivery id: {}",
+        entries[0].1
+    );
 }
 
 #[tokio::test]
@@ -40,11 +46,19 @@ async fn one_handler_takes_several_issue_actions() {
     let receiver = receiver(&repo);
     let issue = serde_json::json!({"issue": {"number": 7}});
     for action in ["issues.opened", "issues.reopened"] {
-        let fake = Repo::fakes().issue().payload(issue.clone()).event_type(action);
+        let fake = Repo::fakes()
+            .issue()
+            .payload(issue.clone())
+            .event_type(action);
         assert_eq!(post(&receiver, fake).await.0, 200);
     }
     receiver.idle().await;
-    let events: Vec<String> = repo.ledger.entries().into_iter().map(|(event, _)| event).collect();
+    let events: Vec<String> = repo
+        .ledger
+        .entries()
+        .into_iter()
+        .map(|(event, _)| event)
+        .collect();
     assert_eq!(events, ["issues.opened", "issues.reopened"]);
 }
 
@@ -52,7 +66,10 @@ async fn one_handler_takes_several_issue_actions() {
 async fn ping_is_answered_after_its_handler_ran() {
     let repo = Repo::default();
     let receiver = receiver(&repo);
-    assert_eq!(post(&receiver, Repo::fakes().ping()).await, (200, "handled".to_owned()));
+    assert_eq!(
+        post(&receiver, Repo::fakes().ping()).await,
+        (200, "handled".to_owned())
+    );
     assert_eq!(repo.ledger.entries().len(), 1, "handled before the answer");
 }
 
@@ -60,7 +77,11 @@ async fn ping_is_answered_after_its_handler_ran() {
 async fn unknown_events_reach_the_fallback() {
     let repo = Repo::default();
     let receiver = receiver(&repo);
-    let fake = FakeDelivery::new(webhook_core::providers::GitHub::default(), "star.created", serde_json::json!({}));
+    let fake = FakeDelivery::new(
+        webhook_core::providers::GitHub::default(),
+        "star.created",
+        serde_json::json!({}),
+    );
     assert_eq!(post(&receiver, fake).await.0, 200);
     receiver.idle().await;
     assert_eq!(repo.ledger.entries()[0].0, "star.created");

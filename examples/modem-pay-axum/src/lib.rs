@@ -5,9 +5,10 @@ use axum::Router;
 use axum::routing::get;
 use webhook_core::providers::modem_pay::{
     ChargeCancelled, ChargeCreated, ChargeExpired, ChargeFailed, ChargeSucceeded, ChargeUpdated,
-    CustomerCreated, CustomerDeleted, CustomerUpdated, InvoiceCreated, InvoiceDeleted, InvoiceUpdated,
-    ModemPay, PaymentIntentCancelled, PaymentIntentCreated, PaymentIntentExpired, PaymentRequestSuccess,
-    TransferCancelled, TransferFailed, TransferFlagged, TransferReversed, TransferSucceeded,
+    CustomerCreated, CustomerDeleted, CustomerUpdated, InvoiceCreated, InvoiceDeleted,
+    InvoiceUpdated, ModemPay, PaymentIntentCancelled, PaymentIntentCreated, PaymentIntentExpired,
+    PaymentRequestSuccess, TransferCancelled, TransferFailed, TransferFlagged, TransferReversed,
+    TransferSucceeded,
 };
 use webhook_core::{Context, Receiver, webhook_handler};
 
@@ -92,26 +93,37 @@ impl Payments {
     }
 
     async fn invoice_created(&self, ev: InvoiceCreated, ctx: Context) {
-        self.ledger.handled(ctx.event_type(), ev.id.as_deref()).await;
+        self.ledger
+            .handled(ctx.event_type(), ev.id.as_deref())
+            .await;
     }
 
     async fn invoice_updated(&self, ev: InvoiceUpdated, ctx: Context) {
-        self.ledger.handled(ctx.event_type(), ev.id.as_deref()).await;
+        self.ledger
+            .handled(ctx.event_type(), ev.id.as_deref())
+            .await;
     }
 
     async fn invoice_deleted(&self, ev: InvoiceDeleted, ctx: Context) {
-        self.ledger.handled(ctx.event_type(), ev.id.as_deref()).await;
+        self.ledger
+            .handled(ctx.event_type(), ev.id.as_deref())
+            .await;
     }
 
     async fn payment_request_success(&self, ev: PaymentRequestSuccess, ctx: Context) {
-        self.ledger.handled(ctx.event_type(), ev.id.as_deref()).await;
+        self.ledger
+            .handled(ctx.event_type(), ev.id.as_deref())
+            .await;
     }
 }
 
 /// The whole app: its own routes, and the webhook receiver at `/webhooks/modem-pay`.
 pub fn app(receiver: Receiver) -> Router {
     Router::new()
-        .route("/", get(|| async { "modem-pay-axum example: POST events to /webhooks/modem-pay\n" }))
+        .route(
+            "/",
+            get(|| async { "modem-pay-axum example: POST events to /webhooks/modem-pay\n" }),
+        )
         .route("/healthz", get(|| async { "ok\n" }))
         .nest("/webhooks/modem-pay", webhook_axum::router(receiver))
 }

@@ -12,7 +12,9 @@ use example_modem_pay_axum::{Payments, app};
 const PATH: &str = "/webhooks/modem-pay";
 
 fn receiver(payments: &Payments) -> Receiver {
-    Receiver::builder(payments.clone()).secret(test_secret()).build()
+    Receiver::builder(payments.clone())
+        .secret(test_secret())
+        .build()
 }
 
 async fn post<T: serde::Serialize>(receiver: &Receiver, fake: FakeDelivery<T>) -> (u16, String) {
@@ -28,10 +30,15 @@ async fn post<T: serde::Serialize>(receiver: &Receiver, fake: FakeDelivery<T>) -
 async fn charge_succeeded_is_acknowledged_then_handled_with_its_id() {
     let payments = Payments::default();
     let receiver = receiver(&payments);
-    let fake = Payments::fakes().charge_succeeded().with(|charge| charge.id = "ch_test_1".into());
+    let fake = Payments::fakes()
+        .charge_succeeded()
+        .with(|charge| charge.id = "ch_test_1".into());
     assert_eq!(post(&receiver, fake).await, (200, "accepted".to_owned()));
     receiver.idle().await;
-    assert_eq!(payments.ledger.entries(), [("charge.succeeded".to_owned(), "ch_test_1".to_owned())]);
+    assert_eq!(
+        payments.ledger.entries(),
+        [("charge.succeeded".to_owned(), "ch_test_1".to_owned())]
+    );
 }
 
 #[tokio::test]
@@ -44,8 +51,16 @@ async fn every_modem_pay_event_in_the_catalogue_is_handled() {
         assert_eq!(post(&receiver, fake).await.0, 200, "{}", entry.name);
     }
     receiver.idle().await;
-    let mut handled: Vec<String> = payments.ledger.entries().into_iter().map(|(event, _)| event).collect();
-    let mut expected: Vec<String> = catalogue.iter().map(|entry| entry.name.to_owned()).collect();
+    let mut handled: Vec<String> = payments
+        .ledger
+        .entries()
+        .into_iter()
+        .map(|(event, _)| event)
+        .collect();
+    let mut expected: Vec<String> = catalogue
+        .iter()
+        .map(|entry| entry.name.to_owned())
+        .collect();
     handled.sort();
     expected.sort();
     assert_eq!(handled, expected);
@@ -55,8 +70,18 @@ async fn every_modem_pay_event_in_the_catalogue_is_handled() {
 async fn tampered_delivery_answers_401_and_handles_nothing() {
     let payments = Payments::default();
     let receiver = receiver(&payments);
-    assert_eq!(post(&receiver, Payments::fakes().charge_succeeded().tampered()).await.0, 401);
-    assert_eq!(post(&receiver, Payments::fakes().transfer_failed().unsigned()).await.0, 401);
+    assert_eq!(
+        post(&receiver, Payments::fakes().charge_succeeded().tampered())
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        post(&receiver, Payments::fakes().transfer_failed().unsigned())
+            .await
+            .0,
+        401
+    );
     receiver.idle().await;
     assert!(payments.ledger.entries().is_empty());
 }

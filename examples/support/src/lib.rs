@@ -20,7 +20,10 @@ impl Ledger {
     /// A ledger whose every handling first takes `work` (a stand-in for a slow database
     /// or API call; the load benchmark sets it with `HANDLER_DELAY_MS`).
     pub fn with_work(work: Duration) -> Self {
-        Self { work, ..Self::default() }
+        Self {
+            work,
+            ..Self::default()
+        }
     }
 
     /// A ledger whose work time comes from `HANDLER_DELAY_MS` (none when unset).
@@ -28,7 +31,9 @@ impl Ledger {
         let Ok(ms) = std::env::var("HANDLER_DELAY_MS") else {
             return Ok(Self::default());
         };
-        let ms = ms.parse().map_err(|_| format!("HANDLER_DELAY_MS must be milliseconds, not `{ms}`"))?;
+        let ms = ms
+            .parse()
+            .map_err(|_| format!("HANDLER_DELAY_MS must be milliseconds, not `{ms}`"))?;
         Ok(Self::with_work(Duration::from_millis(ms)))
     }
 
@@ -39,12 +44,18 @@ impl Ledger {
         }
         let id = id.unwrap_or("-");
         tracing::info!("handled {event_type} {id}");
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).push((event_type.to_owned(), id.to_owned()));
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((event_type.to_owned(), id.to_owned()));
     }
 
     /// Everything handled so far.
     pub fn entries(&self) -> Vec<(String, String)> {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -66,7 +77,9 @@ impl Config {
     /// secret when unset) and `WEBHOOK_INBOX` (default `webhooks.db`).
     pub fn from_env(secret_var: &str, default_port: u16) -> Result<Self, String> {
         let port = match std::env::var("PORT") {
-            Ok(port) => port.parse().map_err(|_| format!("PORT must be a port number, not `{port}`"))?,
+            Ok(port) => port
+                .parse()
+                .map_err(|_| format!("PORT must be a port number, not `{port}`"))?,
             Err(_) => default_port,
         };
         let (secret, demo_secret) = match std::env::var(secret_var) {
@@ -78,7 +91,12 @@ impl Config {
         };
         let secret = Secret::new(secret).map_err(|e| format!("{secret_var}: {e}"))?;
         let inbox = std::env::var("WEBHOOK_INBOX").unwrap_or_else(|_| "webhooks.db".to_owned());
-        Ok(Self { port, secret, demo_secret, inbox })
+        Ok(Self {
+            port,
+            secret,
+            demo_secret,
+            inbox,
+        })
     }
 
     /// The `--secret` argument of the printed test command: the demo secret itself, or
@@ -91,10 +109,30 @@ impl Config {
     }
 }
 
+/// What a server prints at start: where it listens and a ready-to-paste command that
+/// sends it a signed test event (never the configured secret itself).
+pub fn print_banner(config: &Config, secret_var: &str, url: &str, provider: &str, event: &str) {
+    if let Some(demo) = &config.demo_secret {
+        println!("{secret_var} is not set; using a demo secret: {demo}");
+    }
+    println!("inbox: {}", config.inbox);
+    println!("listening on {url}");
+    println!("send a signed test event with:");
+    println!(
+        "  cargo run -q -p webhook-cli -- trigger {event} --provider {provider} --url {url} --secret {}",
+        config.secret_arg(secret_var)
+    );
+}
+
 /// A random `whsec_` secret, valid for every provider's scheme.
 pub fn demo_secret() -> String {
-    let bytes: Vec<u8> = std::iter::repeat_with(|| fastrand::u8(..)).take(24).collect();
-    format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+    let bytes: Vec<u8> = std::iter::repeat_with(|| fastrand::u8(..))
+        .take(24)
+        .collect();
+    format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
 }
 
 /// Puts the sink named by `WEBHOOK_INBOX` under `builder`: `memory`, or a durable
@@ -106,7 +144,9 @@ pub async fn with_sink<H: webhook_core::Handler>(
     if inbox == "memory" {
         return Ok(builder.sink(MemorySink::new().capacity(10_000).workers(16)));
     }
-    let inbox = Inbox::open(inbox).await.map_err(|e| format!("WEBHOOK_INBOX={inbox}: {e}"))?;
+    let inbox = Inbox::open(inbox)
+        .await
+        .map_err(|e| format!("WEBHOOK_INBOX={inbox}: {e}"))?;
     Ok(builder.sink(inbox))
 }
 
@@ -120,8 +160,12 @@ pub fn install_metrics() -> Result<metrics_exporter_prometheus::PrometheusHandle
 
 /// Logs to stderr, `info` by default, `RUST_LOG` to change.
 pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
 }
 
 /// Resolves on ctrl-c or SIGTERM.
