@@ -1,1 +1,108 @@
-//! placeholder
+//! Durable inboxes for webhook receivers: every acknowledged delivery is on disk first.
+//!
+//! A [`Sink`](webhook_core::Sink) from this crate commits the verified raw delivery
+//! (provider, event type, dedupe key, headers, body, receive time) before
+//! [`submit`](webhook_core::Sink::submit) returns `Ok`, so the sender's 200 always
+//! stands for a committed row. Workers then claim rows with a lease, run the handler
+//! through the receiver's [`Dispatcher`](webhook_core::Dispatcher) and record the
+//! verdict:
+//!
+//! ```text
+//! pending -> running -> done
+//!                    -> failed (retry_at) -> running -> ... -> dead
+//! ```
+//!
+//! - [`SqliteInbox`] (feature `sqlite`, default): one file on one machine, WAL with
+//!   `synchronous = FULL` on every connection, concurrent deliveries sharing one
+//!   commit (group commit).
+//! - [`PostgresInbox`] (feature `postgres`): one table shared by many replicas; claims
+//!   with `FOR UPDATE SKIP LOCKED`, wake-ups with `LISTEN/NOTIFY`.
+//! - [`Inbox`]: either one, chosen from a `--db` string.
+//!
+//! Both keep one row per `(provider, dedupe_key)`: a redelivery of a stored event is a
+//! duplicate (answered 200, no new work) unless the event is dead, in which case it is
+//! revived. Operators inspect and replay rows through the [`Admin`] trait.
+//!
+//! # The table
+//!
+//! Both backends create one table, `webhook_inbox`, when they open (`CREATE TABLE IF
+//! NOT EXISTS`; no migration tool), so it can be read with `sqlite3` or `psql`:
+//!
+//! | column | holds |
+//! | --- | --- |
+//! | `id` | row id, never reused |
+//! | `provider`, `dedupe_key` | the event's identity, unique together |
+//! | `event_type` | e.g. `charge.succeeded` |
+//! | `headers` | JSON array of `[name, value]` pairs, in order |
+//! | `body` | the raw verified body |
+//! | `data_start`, `data_end` / `data` | where the envelope's data lies in the body, or the data itself when it is not a slice of it |
+//! | `received_at` | when the receiver verified it |
+//! | `state` | `pending`, `running`, `done`, `failed` or `dead` |
+//! | `attempts` | attempts started since stored, revived or replayed |
+//! | `retry_at` | when a `failed` row is due |
+//! | `lease_owner`, `lease_expires_at` | the worker holding a `running` row, and until when |
+//! | `last_error` | why the last attempt failed |
+//! | `updated_at`, `finished_at` | last change; when it became `done` or `dead` |
+//!
+//! Times are milliseconds since the Unix epoch.
+//!
+//! ```no_run
+//! # use webhook_core::futures::future::BoxFuture;
+//! # use webhook_core::{Ack, Context, DispatchError, Handler, Verified};
+//! use std::time::Duration;
+//! use webhook_core::{Receiver, Secret};
+//! use webhook_inbox::{InboxConfig, SqliteInbox};
+//! # struct Payments;
+//! # impl Handler for Payments {
+//! #     type Provider = webhook_core::providers::ModemPay;
+//! #     const EVENTS: &'static [&'static str] = &[];
+//! #     fn route(&self, _: &str) -> Option<Ack> { None }
+//! #     fn handle<'a>(&'a self, _: &'a Verified, _: Context) -> BoxFuture<'a, Result<(), DispatchError>> {
+//! #         Box::pin(async { Ok(()) })
+//! #     }
+//! # }
+//!
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let inbox = SqliteInbox::open("webhooks.db").await?.with_config(InboxConfig::new().workers(8));
+//! let receiver = Receiver::builder(Payments)
+//!     .secret(Secret::new("my-modem-pay-secret")?)
+//!     .sink(inbox)
+//!     .build();
+//! // ... serve, then on SIGTERM:
+//! receiver.shutdown(Duration::from_secs(20)).await;
+//! # Ok(()) }
+//! ```
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!(
+    "`webhook-inbox` needs a backend: enable its `sqlite` feature, its `postgres` feature, or both"
+);
+
+mod admin;
+mod config;
+mod engine;
+mod error;
+mod inbox;
+mod record;
+mod row;
+mod sql;
+mod state;
+mod store;
+mod unix_ms;
+mod worker;
+
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+pub use admin::Admin;
+pub use config::InboxConfig;
+pub use error::InboxError;
+pub use inbox::Inbox;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresInbox;
+pub use row::{InboxEntry, InboxRow, ListFilter, Replay, Stats};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteInbox;
+pub use state::{ParseStateError, State};

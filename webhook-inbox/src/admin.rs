@@ -1,0 +1,66 @@
+//! `Admin`: what an operator (or the `webhook inbox` command) does with stored rows.
+
+use std::time::SystemTime;
+
+use webhook_core::futures::future::BoxFuture;
+
+use crate::error::InboxError;
+use crate::row::{InboxEntry, InboxRow, ListFilter, Replay, Stats};
+
+/// Inspects and repairs an inbox: counts, listings, one row in full, replays, purges.
+///
+/// Implemented by [`SqliteInbox`](crate::SqliteInbox),
+/// [`PostgresInbox`](crate::PostgresInbox) and [`Inbox`](crate::Inbox). None of these
+/// needs the inbox to be started: a command-line tool opens the database and calls
+/// them while the server runs.
+///
+/// ```no_run
+/// use webhook_inbox::{Admin, Inbox, ListFilter, State};
+///
+/// # #[tokio::main] async fn main() -> Result<(), webhook_inbox::InboxError> {
+/// let inbox = Inbox::open("webhooks.db").await?;
+/// println!("{:?}", inbox.stats().await?);
+/// for row in inbox.list(ListFilter::new().state(State::Dead)).await? {
+///     println!("{} {} {:?}", row.id, row.event_type, row.last_error);
+/// }
+/// let revived = inbox.replay_dead(Some("charge.succeeded")).await?;
+/// println!("{revived} dead letters are pending again");
+/// # Ok(()) }
+/// ```
+pub trait Admin: Send + Sync {
+    /// How many rows are in each state.
+    fn stats(&self) -> BoxFuture<'_, Result<Stats, InboxError>>;
+
+    /// The rows `filter` selects, newest first.
+    fn list(&self, filter: ListFilter) -> BoxFuture<'_, Result<Vec<InboxRow>, InboxError>>;
+
+    /// Row `id` with its headers and body, or `None` when there is no such row.
+    fn get(&self, id: i64) -> BoxFuture<'_, Result<Option<InboxEntry>, InboxError>>;
+
+    /// Puts row `id` back to pending with its attempts reset, whatever its state,
+    /// unless a worker is running it.
+    fn replay(&self, id: i64) -> BoxFuture<'_, Result<Replay, InboxError>>;
+
+    /// Puts every dead row (of `event_type`, when given) back to pending with its
+    /// attempts reset. Returns how many.
+    fn replay_dead<'a>(
+        &'a self,
+        event_type: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<u64, InboxError>>;
+
+    /// Deletes done rows finished before `before` (after that, a redelivery of one of
+    /// them would run again). Returns how many.
+    fn purge_done_before(&self, before: SystemTime) -> BoxFuture<'_, Result<u64, InboxError>>;
+}
+
+/// Stats from `(state, count)` pairs as the backends' `GROUP BY state` returns them.
+pub(crate) fn stats_from(counts: Vec<(String, i64)>) -> Result<Stats, InboxError> {
+    let mut stats = Stats::default();
+    for (state, count) in counts {
+        let state = state
+            .parse()
+            .map_err(|error| InboxError::corrupt(0, error))?;
+        stats.set(state, u64::try_from(count).unwrap_or(0));
+    }
+    Ok(stats)
+}

@@ -1,0 +1,90 @@
+//! `InboxConfig`: workers, polling, leases, retention and capacity of a durable inbox.
+
+use std::time::Duration;
+
+/// How a durable inbox runs its workers and keeps its rows.
+///
+/// ```
+/// use std::time::Duration;
+/// use webhook_inbox::InboxConfig;
+///
+/// let config = InboxConfig::new()
+///     .workers(8)
+///     .poll_interval(Duration::from_millis(500))
+///     .lease(Duration::from_secs(60))
+///     .retention(Duration::from_secs(7 * 24 * 3600))
+///     .max_pending(50_000);
+/// # let _ = config;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct InboxConfig {
+    pub(crate) workers: usize,
+    pub(crate) poll_interval: Duration,
+    pub(crate) lease: Duration,
+    pub(crate) retention: Duration,
+    pub(crate) prune_interval: Duration,
+    pub(crate) max_pending: u64,
+}
+
+impl Default for InboxConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl InboxConfig {
+    /// 4 workers, a 1 s poll, 30 s leases, done rows kept 30 days (pruned hourly), and
+    /// at most 100 000 rows waiting.
+    pub fn new() -> Self {
+        Self {
+            workers: 4,
+            poll_interval: Duration::from_secs(1),
+            lease: Duration::from_secs(30),
+            retention: Duration::from_secs(30 * 24 * 3600),
+            prune_interval: Duration::from_secs(3600),
+            max_pending: 100_000,
+        }
+    }
+
+    /// How many handlers run at once in this process (at least 1).
+    pub fn workers(mut self, workers: usize) -> Self {
+        self.workers = workers.max(1);
+        self
+    }
+
+    /// How often an idle worker looks for due rows when no wake-up came: retries fall
+    /// due and other replicas' leases run out without one (at least 1 ms).
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
+        self.poll_interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// How long a claim holds a row. A running handler extends it every third of
+    /// the lease; when a worker dies, its rows are claimed again once the lease is
+    /// over (at least 30 ms).
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease.max(Duration::from_millis(30));
+        self
+    }
+
+    /// How long done rows are kept, so that late redeliveries are still recognised
+    /// as duplicates.
+    pub fn retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// How often done rows past the retention are deleted (at least 1 s).
+    pub fn prune_interval(mut self, interval: Duration) -> Self {
+        self.prune_interval = interval.max(Duration::from_secs(1));
+        self
+    }
+
+    /// How many rows may wait (pending, running or failed) before new deliveries are
+    /// refused with 503 (at least 1).
+    pub fn max_pending(mut self, rows: u64) -> Self {
+        self.max_pending = rows.max(1);
+        self
+    }
+}

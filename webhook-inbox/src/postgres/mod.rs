@@ -1,0 +1,169 @@
+//! `PostgresInbox`: one inbox table shared by many replicas.
+
+mod admin;
+mod listen;
+mod store;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use webhook_core::futures::future::BoxFuture;
+use webhook_core::{Dispatcher, Sink, SinkError, Submitted, Verified};
+
+use self::store::PgStore;
+use crate::config::InboxConfig;
+use crate::engine::Engine;
+use crate::error::InboxError;
+use crate::record::NewRow;
+
+/// The Postgres statements: the clock is the database's (replicas agree on it), and a
+/// claim skips rows other replicas are claiming.
+mod sql {
+    crate::sql::statements!(
+        "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)",
+        " FOR UPDATE SKIP LOCKED"
+    );
+}
+
+const SCHEMA: &str = include_str!("schema.sql");
+
+/// Serialises table creation between replicas connecting at once.
+const SCHEMA_LOCK: i64 = 0x0077_6562_686f_6f6b; // "webhook"
+
+/// Connections in each replica's pool: workers, heartbeats, the listener, submits
+/// and admin.
+const MAX_CONNECTIONS: u32 = 16;
+
+/// How long a submit waits for a connection before the sender is answered 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The inbox for many replicas behind a load balancer: one Postgres table.
+///
+/// Every replica's receiver commits to the same table, whose unique
+/// `(provider, dedupe_key)` makes a redelivery that lands on another replica a
+/// duplicate too. Workers claim rows with `FOR UPDATE SKIP LOCKED` and a lease, so
+/// each row runs on one replica at a time and a crashed replica's rows are claimed
+/// again once its leases run out. New rows wake every replica's workers through
+/// `LISTEN/NOTIFY` (a trigger on the table), with polling as the fallback. Commits use
+/// `synchronous_commit = on`: a 200 means the row is flushed to the WAL.
+///
+/// ```no_run
+/// use webhook_inbox::{InboxConfig, PostgresInbox};
+///
+/// # #[tokio::main] async fn main() -> Result<(), webhook_inbox::InboxError> {
+/// let inbox = PostgresInbox::connect("postgres://app@db.internal/app")
+///     .await?
+///     .with_config(InboxConfig::new().workers(8));
+/// # let _ = inbox; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct PostgresInbox {
+    engine: Engine<PgStore>,
+}
+
+impl std::fmt::Debug for PostgresInbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresInbox")
+            .field("schema", &self.engine.store().schema())
+            .field("config", self.engine.config())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresInbox {
+    /// Connects to the database at `url` and creates the inbox table in its current
+    /// schema if missing (`CREATE TABLE IF NOT EXISTS` at connect, no migration tool).
+    pub async fn connect(url: &str) -> Result<Self, InboxError> {
+        let pool = pool(PgConnectOptions::from_str(url)?).await?;
+        Self::prepare(pool, "").await
+    }
+
+    /// Like [`PostgresInbox::connect`], with the table in `schema` (created if
+    /// missing): several inboxes, or test runs, can share one database.
+    pub async fn connect_with_schema(url: &str, schema: &str) -> Result<Self, InboxError> {
+        if !is_identifier(schema) {
+            return Err(InboxError::SchemaName(schema.to_owned()));
+        }
+        let options = PgConnectOptions::from_str(url)?.options([("search_path", schema)]);
+        let create = format!("CREATE SCHEMA IF NOT EXISTS {schema};");
+        Self::prepare(pool(options).await?, &create).await
+    }
+
+    async fn prepare(pool: PgPool, create_schema: &str) -> Result<Self, InboxError> {
+        let ddl = format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); {create_schema} {SCHEMA}");
+        sqlx::raw_sql(&ddl).execute(&pool).await?;
+        let schema: String = sqlx::query_scalar("SELECT CAST(current_schema() AS TEXT)")
+            .fetch_one(&pool)
+            .await?;
+        Ok(Self {
+            engine: Engine::new(PgStore::new(pool, schema)),
+        })
+    }
+
+    /// Replaces the configuration (workers, leases, retention, capacity). Call before
+    /// the inbox is given to a receiver.
+    #[must_use]
+    pub fn with_config(self, config: InboxConfig) -> Self {
+        Self {
+            engine: self.engine.with_config(config),
+        }
+    }
+
+    /// The connection pool, e.g. to check its settings. Writing to `webhook_inbox`
+    /// through it bypasses the inbox's rules.
+    pub fn pool(&self) -> &PgPool {
+        self.engine.store().pool()
+    }
+}
+
+/// A pool whose every connection commits synchronously, whatever the server default.
+async fn pool(options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(MAX_CONNECTIONS)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(options.options([("synchronous_commit", "on")]))
+        .await
+}
+
+/// A lowercase SQL identifier, safe to write unquoted into `CREATE SCHEMA`.
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    let first = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_');
+    first
+        && name.len() <= 63
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+impl Sink for PostgresInbox {
+    fn start(&self, dispatcher: Dispatcher) {
+        if self.engine.start(dispatcher) {
+            let store = self.engine.store();
+            let poll = self.engine.config().poll_interval;
+            self.engine
+                .spawn_background(listen::wake_on_notify(store.clone(), poll));
+        }
+    }
+
+    fn submit(&self, delivery: Verified) -> BoxFuture<'_, Result<Submitted, SinkError>> {
+        Box::pin(async move {
+            self.engine.admit()?;
+            let max_pending = self.engine.config().max_pending;
+            self.engine
+                .store()
+                .submit(NewRow::of(&delivery), max_pending)
+                .await
+        })
+    }
+
+    fn idle(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.engine.idle())
+    }
+
+    fn shutdown(&self, deadline: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(self.engine.shutdown(deadline))
+    }
+}

@@ -1,0 +1,50 @@
+-- The Postgres inbox table, in the connection's current schema; run at every connect
+-- (under an advisory lock, so replicas starting together do not race), so every
+-- statement is idempotent. Times are milliseconds since the Unix epoch.
+CREATE TABLE IF NOT EXISTS webhook_inbox (
+    id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    provider         TEXT   NOT NULL,
+    dedupe_key       TEXT   NOT NULL,
+    event_type       TEXT   NOT NULL,
+    headers          TEXT   NOT NULL,
+    body             BYTEA  NOT NULL,
+    data_start       BIGINT,
+    data_end         BIGINT,
+    data             BYTEA,
+    received_at      BIGINT NOT NULL,
+    state            TEXT   NOT NULL DEFAULT 'pending'
+                     CHECK (state IN ('pending', 'running', 'done', 'failed', 'dead')),
+    attempts         BIGINT NOT NULL DEFAULT 0,
+    retry_at         BIGINT,
+    lease_owner      TEXT,
+    lease_expires_at BIGINT,
+    last_error       TEXT,
+    updated_at       BIGINT NOT NULL,
+    finished_at      BIGINT,
+    CONSTRAINT webhook_inbox_event UNIQUE (provider, dedupe_key)
+);
+CREATE INDEX IF NOT EXISTS webhook_inbox_outstanding
+    ON webhook_inbox (id) WHERE state IN ('pending', 'running', 'failed');
+CREATE INDEX IF NOT EXISTS webhook_inbox_finished ON webhook_inbox (state, finished_at);
+
+-- Wakes every replica's workers when a row becomes pending (stored, revived, replayed,
+-- released). The payload is the schema, so inboxes in other schemas ignore it.
+CREATE OR REPLACE FUNCTION webhook_inbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('webhook_inbox', TG_TABLE_SCHEMA);
+    RETURN NULL;
+END
+$$;
+DO $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM pg_trigger
+        WHERE tgname = 'webhook_inbox_notify' AND tgrelid = 'webhook_inbox'::regclass
+    ) THEN
+        CREATE TRIGGER webhook_inbox_notify
+            AFTER INSERT OR UPDATE OF state ON webhook_inbox
+            FOR EACH ROW WHEN (NEW.state = 'pending')
+            EXECUTE FUNCTION webhook_inbox_notify();
+    END IF;
+END
+$$;

@@ -1,0 +1,127 @@
+//! The statements both backends run, written once: SQLite and Postgres share the table,
+//! the states and `$n` parameters, and differ only in their clock expression and in
+//! how a claim locks its row.
+
+/// Defines every statement as a `const` for a backend whose current time in epoch
+/// milliseconds is the SQL expression `$now`, and whose claim subquery ends with
+/// `$lock` (Postgres: `FOR UPDATE SKIP LOCKED`).
+macro_rules! statements {
+    ($now:literal, $lock:literal) => {
+        /// Claims the oldest due row: $1 owner, $2 lease (ms).
+        pub(super) const CLAIM: &str = concat!(
+            "UPDATE webhook_inbox SET state = 'running', attempts = attempts + 1, lease_owner = $1, \
+             lease_expires_at = ", $now, " + $2, updated_at = ", $now, " \
+             WHERE id = (SELECT id FROM webhook_inbox \
+               WHERE state IN ('pending', 'running', 'failed') \
+                 AND (state = 'pending' \
+                   OR (state = 'failed' AND retry_at <= ", $now, ") \
+                   OR (state = 'running' AND lease_expires_at < ", $now, ")) \
+               ORDER BY id LIMIT 1", $lock, ") \
+             RETURNING ", $crate::record::delivery_columns!()
+        );
+
+        /// Extends a lease: $1 id, $2 owner, $3 lease (ms).
+        pub(super) const EXTEND: &str = concat!(
+            "UPDATE webhook_inbox SET lease_expires_at = ", $now, " + $3, updated_at = ", $now, " \
+             WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
+        );
+
+        /// Marks a claimed row done: $1 id, $2 owner.
+        pub(super) const DONE: &str = concat!(
+            "UPDATE webhook_inbox SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, \
+             retry_at = NULL, last_error = NULL, finished_at = ", $now, ", updated_at = ", $now, " \
+             WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
+        );
+
+        /// Schedules a claimed row's retry: $1 id, $2 owner, $3 delay (ms), $4 error.
+        pub(super) const RETRY: &str = concat!(
+            "UPDATE webhook_inbox SET state = 'failed', lease_owner = NULL, lease_expires_at = NULL, \
+             retry_at = ", $now, " + $3, last_error = $4, updated_at = ", $now, " \
+             WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
+        );
+
+        /// Dead-letters a claimed row: $1 id, $2 owner, $3 error.
+        pub(super) const DEAD: &str = concat!(
+            "UPDATE webhook_inbox SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, \
+             retry_at = NULL, last_error = $3, finished_at = ", $now, ", updated_at = ", $now, " \
+             WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
+        );
+
+        /// Gives an instance's running rows back, uncounting the abandoned attempt:
+        /// $1 owner pattern (`<instance>/%`).
+        pub(super) const RELEASE: &str = concat!(
+            "UPDATE webhook_inbox SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, \
+             attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, updated_at = ", $now, " \
+             WHERE state = 'running' AND lease_owner LIKE $1"
+        );
+
+        /// Deletes done rows past the retention: $1 retention (ms).
+        pub(super) const PRUNE: &str = concat!(
+            "DELETE FROM webhook_inbox WHERE state = 'done' AND finished_at < ", $now, " - $1"
+        );
+
+        /// Counts the rows still to be handled.
+        pub(super) const OUTSTANDING: &str =
+            "SELECT COUNT(*) FROM webhook_inbox WHERE state IN ('pending', 'running', 'failed')";
+
+        /// The state of an event: $1 provider, $2 dedupe key.
+        pub(super) const STATE_OF_EVENT: &str =
+            "SELECT state FROM webhook_inbox WHERE provider = $1 AND dedupe_key = $2";
+
+        /// Stores a delivery, or revives its dead row; returns the id only then:
+        /// $1 provider, $2 dedupe key, $3 event type, $4 headers, $5 body,
+        /// $6 data start, $7 data end, $8 data, $9 received at (ms).
+        pub(super) const UPSERT: &str = concat!(
+            "INSERT INTO webhook_inbox (provider, dedupe_key, event_type, headers, body, data_start, \
+               data_end, data, received_at, state, attempts, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, ", $now, ") \
+             ON CONFLICT (provider, dedupe_key) DO UPDATE SET state = 'pending', attempts = 0, \
+               event_type = excluded.event_type, headers = excluded.headers, body = excluded.body, \
+               data_start = excluded.data_start, data_end = excluded.data_end, data = excluded.data, \
+               received_at = excluded.received_at, retry_at = NULL, lease_owner = NULL, \
+               lease_expires_at = NULL, last_error = NULL, finished_at = NULL, \
+               updated_at = excluded.updated_at \
+             WHERE webhook_inbox.state = 'dead' \
+             RETURNING id"
+        );
+
+        /// Counts rows by state.
+        pub(super) const STATS: &str = "SELECT state, COUNT(*) FROM webhook_inbox GROUP BY state";
+
+        /// Lists rows newest first: $1 state or NULL, $2 event type or NULL, $3 limit.
+        pub(super) const LIST: &str = concat!(
+            "SELECT ", $crate::record::row_columns!(), " FROM webhook_inbox \
+             WHERE (CAST($1 AS TEXT) IS NULL OR state = $1) \
+               AND (CAST($2 AS TEXT) IS NULL OR event_type = $2) \
+             ORDER BY id DESC LIMIT $3"
+        );
+
+        /// One row in full: $1 id.
+        pub(super) const GET: &str = concat!(
+            "SELECT ", $crate::record::row_columns!(), ", headers, body FROM webhook_inbox WHERE id = $1"
+        );
+
+        /// The state of a row: $1 id.
+        pub(super) const STATE_OF_ROW: &str = "SELECT state FROM webhook_inbox WHERE id = $1";
+
+        /// Replays a row that no worker holds: $1 id.
+        pub(super) const REPLAY: &str = concat!(
+            "UPDATE webhook_inbox SET state = 'pending', attempts = 0, retry_at = NULL, \
+             lease_owner = NULL, lease_expires_at = NULL, last_error = NULL, finished_at = NULL, \
+             updated_at = ", $now, " WHERE id = $1 AND state <> 'running'"
+        );
+
+        /// Replays dead rows: $1 event type or NULL.
+        pub(super) const REPLAY_DEAD: &str = concat!(
+            "UPDATE webhook_inbox SET state = 'pending', attempts = 0, retry_at = NULL, \
+             last_error = NULL, finished_at = NULL, updated_at = ", $now, " \
+             WHERE state = 'dead' AND (CAST($1 AS TEXT) IS NULL OR event_type = $1)"
+        );
+
+        /// Deletes done rows finished before a time: $1 time (ms).
+        pub(super) const PURGE_DONE: &str =
+            "DELETE FROM webhook_inbox WHERE state = 'done' AND finished_at < $1";
+    };
+}
+
+pub(crate) use statements;

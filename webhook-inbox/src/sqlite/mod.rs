@@ -1,0 +1,139 @@
+//! `SqliteInbox`: the embedded durable inbox, one SQLite file on one machine.
+
+mod admin;
+mod group_commit;
+mod store;
+
+use std::path::Path;
+use std::time::Duration;
+
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use webhook_core::futures::future::BoxFuture;
+use webhook_core::{Dispatcher, Sink, SinkError, Submitted, Verified};
+
+use self::store::SqliteStore;
+use crate::config::InboxConfig;
+use crate::engine::Engine;
+use crate::error::InboxError;
+use crate::record::NewRow;
+
+/// The SQLite statements: the clock is SQLite's, claims need no row locks (SQLite
+/// has one writer at a time).
+mod sql {
+    crate::sql::statements!(
+        "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
+        ""
+    );
+}
+
+const SCHEMA: &str = include_str!("schema.sql");
+
+/// How long a connection waits for another writer before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connections in the pool: workers, heartbeats, the group-commit writer and admin.
+const MAX_CONNECTIONS: u32 = 16;
+
+/// How long a submit waits for a connection before the sender is answered 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The embedded durable inbox: one SQLite file on one machine.
+///
+/// Every pooled connection runs in WAL mode with `synchronous = FULL`, so a commit
+/// is on disk when it returns; concurrent submits share one transaction (group
+/// commit), so the fsync per commit does not cap throughput. A delivery is
+/// acknowledged only after its commit. Several processes may open the same file (a
+/// rolling restart, the `webhook inbox` command); keep it on a local disk, not NFS.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use webhook_inbox::{InboxConfig, SqliteInbox};
+///
+/// # #[tokio::main] async fn main() -> Result<(), webhook_inbox::InboxError> {
+/// let inbox = SqliteInbox::open("/var/lib/myapp/webhooks.db")
+///     .await?
+///     .with_config(InboxConfig::new().workers(8).lease(Duration::from_secs(60)));
+/// # let _ = inbox; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct SqliteInbox {
+    engine: Engine<SqliteStore>,
+}
+
+impl std::fmt::Debug for SqliteInbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteInbox")
+            .field("config", self.engine.config())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteInbox {
+    /// Opens (creating if needed) the inbox in the SQLite file at `path` and creates
+    /// its table (`CREATE TABLE IF NOT EXISTS`, no migration tool). Call inside a
+    /// tokio runtime: the group-commit writer starts here.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, InboxError> {
+        let options = connect_options(path.as_ref());
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await?;
+        sqlx::raw_sql(SCHEMA).execute(&pool).await?;
+        Ok(Self {
+            engine: Engine::new(SqliteStore::new(pool)),
+        })
+    }
+
+    /// Replaces the configuration (workers, leases, retention, capacity). Call before
+    /// the inbox is given to a receiver.
+    #[must_use]
+    pub fn with_config(self, config: InboxConfig) -> Self {
+        Self {
+            engine: self.engine.with_config(config),
+        }
+    }
+
+    /// The connection pool, e.g. to check its settings. Writing to `webhook_inbox`
+    /// through it bypasses the inbox's rules.
+    pub fn pool(&self) -> &SqlitePool {
+        self.engine.store().pool()
+    }
+}
+
+/// WAL and `synchronous = FULL` as connect options, so every pooled connection has
+/// them (a one-off `PRAGMA` through a pool reaches one connection only).
+fn connect_options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(BUSY_TIMEOUT)
+}
+
+impl Sink for SqliteInbox {
+    fn start(&self, dispatcher: Dispatcher) {
+        self.engine.start(dispatcher);
+    }
+
+    fn submit(&self, delivery: Verified) -> BoxFuture<'_, Result<Submitted, SinkError>> {
+        Box::pin(async move {
+            self.engine.admit()?;
+            let max_pending = self.engine.config().max_pending;
+            self.engine
+                .store()
+                .submit(NewRow::of(&delivery), max_pending)
+                .await
+        })
+    }
+
+    fn idle(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.engine.idle())
+    }
+
+    fn shutdown(&self, deadline: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(self.engine.shutdown(deadline))
+    }
+}

@@ -1,0 +1,122 @@
+//! The worker-side queries on SQLite, and submits through the group-commit writer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::SqlitePool;
+use tokio::sync::Notify;
+use webhook_core::{SinkError, Submitted};
+
+use super::group_commit::GroupCommit;
+use super::sql;
+use crate::error::InboxError;
+use crate::record::{DeliveryRecord, NewRow};
+use crate::store::{Outcome, Store};
+use crate::unix_ms;
+
+/// The SQLite pool, the writer that batches submits, and the workers' wake-up.
+#[derive(Clone)]
+pub(super) struct SqliteStore {
+    pool: SqlitePool,
+    writer: GroupCommit,
+    wakeup: Arc<Notify>,
+}
+
+impl SqliteStore {
+    /// Starts the group-commit writer on the current runtime.
+    pub(super) fn new(pool: SqlitePool) -> Self {
+        let wakeup = Arc::new(Notify::new());
+        let writer = GroupCommit::spawn(pool.clone(), Arc::clone(&wakeup));
+        Self {
+            pool,
+            writer,
+            wakeup,
+        }
+    }
+
+    pub(super) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Commits `row` (or recognises it) before returning.
+    pub(super) async fn submit(
+        &self,
+        row: NewRow,
+        max_pending: u64,
+    ) -> Result<Submitted, SinkError> {
+        self.writer.submit(row, max_pending).await
+    }
+
+    /// Wakes idle workers: rows became due outside the writer (replays).
+    pub(super) fn wake_workers(&self) {
+        self.wakeup.notify_waiters();
+    }
+}
+
+impl Store for SqliteStore {
+    async fn claim(
+        &self,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<Option<DeliveryRecord>, InboxError> {
+        let claimed = sqlx::query_as(sql::CLAIM)
+            .bind(owner)
+            .bind(unix_ms::from_duration(lease))
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(claimed)
+    }
+
+    async fn extend(&self, id: i64, owner: &str, lease: Duration) -> Result<bool, InboxError> {
+        let done = sqlx::query(sql::EXTEND)
+            .bind(id)
+            .bind(owner)
+            .bind(unix_ms::from_duration(lease))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn settle(&self, id: i64, owner: &str, outcome: &Outcome) -> Result<bool, InboxError> {
+        let query = match outcome {
+            Outcome::Done => sqlx::query(sql::DONE).bind(id).bind(owner),
+            Outcome::Retry { after, error } => sqlx::query(sql::RETRY)
+                .bind(id)
+                .bind(owner)
+                .bind(unix_ms::from_duration(*after))
+                .bind(error),
+            Outcome::Dead(error) => sqlx::query(sql::DEAD).bind(id).bind(owner).bind(error),
+        };
+        Ok(query.execute(&self.pool).await?.rows_affected() == 1)
+    }
+
+    async fn release(&self, instance: &str) -> Result<u64, InboxError> {
+        let released = sqlx::query(sql::RELEASE)
+            .bind(format!("{instance}/%"))
+            .execute(&self.pool)
+            .await?;
+        if released.rows_affected() > 0 {
+            self.wake_workers();
+        }
+        Ok(released.rows_affected())
+    }
+
+    async fn prune(&self, retention: Duration) -> Result<u64, InboxError> {
+        let pruned = sqlx::query(sql::PRUNE)
+            .bind(unix_ms::from_duration(retention))
+            .execute(&self.pool)
+            .await?;
+        Ok(pruned.rows_affected())
+    }
+
+    async fn outstanding(&self) -> Result<u64, InboxError> {
+        let count: i64 = sqlx::query_scalar(sql::OUTSTANDING)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    fn wakeup(&self) -> &Notify {
+        &self.wakeup
+    }
+}

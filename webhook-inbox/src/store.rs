@@ -1,0 +1,76 @@
+//! `Store`: the queries a backend answers so that one worker pool serves both.
+
+use std::future::Future;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use webhook_core::Verdict;
+
+use crate::error::InboxError;
+use crate::record::DeliveryRecord;
+
+/// How an attempt ended, as the row records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// `done`.
+    Done,
+    /// `failed`, due again after `after`.
+    Retry { after: Duration, error: String },
+    /// `dead`.
+    Dead(String),
+}
+
+impl From<Verdict> for Outcome {
+    fn from(verdict: Verdict) -> Self {
+        match verdict {
+            Verdict::Done => Self::Done,
+            Verdict::Retry { after, error } => Self::Retry {
+                after,
+                error: error.to_string(),
+            },
+            Verdict::Dead(error) => Self::Dead(error.to_string()),
+        }
+    }
+}
+
+/// The worker-side queries of a backend. Every change to a claimed row is fenced by
+/// its lease owner: a worker whose lease was taken over changes nothing.
+pub(crate) trait Store: Clone + Send + Sync + 'static {
+    /// Claims the oldest due row (pending, failed and due, or running with an expired
+    /// lease) for `owner` until `lease` from now, counting one more attempt.
+    fn claim(
+        &self,
+        owner: &str,
+        lease: Duration,
+    ) -> impl Future<Output = Result<Option<DeliveryRecord>, InboxError>> + Send;
+
+    /// Extends `owner`'s lease on row `id`; false when the lease is no longer theirs.
+    fn extend(
+        &self,
+        id: i64,
+        owner: &str,
+        lease: Duration,
+    ) -> impl Future<Output = Result<bool, InboxError>> + Send;
+
+    /// Records how `owner`'s attempt at row `id` ended; false when the lease is no
+    /// longer theirs.
+    fn settle(
+        &self,
+        id: i64,
+        owner: &str,
+        outcome: &Outcome,
+    ) -> impl Future<Output = Result<bool, InboxError>> + Send;
+
+    /// Puts the running rows of every owner starting with `instance/` back to pending,
+    /// not counting their abandoned attempt. Returns how many.
+    fn release(&self, instance: &str) -> impl Future<Output = Result<u64, InboxError>> + Send;
+
+    /// Deletes done rows finished longer than `retention` ago. Returns how many.
+    fn prune(&self, retention: Duration) -> impl Future<Output = Result<u64, InboxError>> + Send;
+
+    /// Rows still to be handled: pending, running or failed.
+    fn outstanding(&self) -> impl Future<Output = Result<u64, InboxError>> + Send;
+
+    /// Woken when rows may have become due (new, revived, replayed or released).
+    fn wakeup(&self) -> &Notify;
+}
