@@ -23,11 +23,16 @@ const SECRET: &str = "sk_modem_pay_benchmark_secret";
 fn delivery() -> (HeaderMap, Bytes) {
     let provider = ModemPay::default();
     let mut charge = ChargeSucceeded::sample();
-    charge.extra.insert("notes".into(), "x".repeat(1024 - 700).into());
+    charge
+        .extra
+        .insert("notes".into(), "x".repeat(1024 - 700).into());
     let data = serde_json::to_value(&charge).unwrap();
     let (body, _) = provider.compose(ChargeSucceeded::NAME, &data, "id");
     let secret = Secret::new(SECRET).unwrap();
-    let input = SignInput { now: SystemTime::now(), id: None };
+    let input = SignInput {
+        now: SystemTime::now(),
+        id: None,
+    };
     let headers = provider.scheme().sign_at(&secret, &body, input);
     (headers, Bytes::from(body))
 }

@@ -12,11 +12,19 @@ pub struct Answer {
 
 impl Answer {
     pub(crate) const fn new(status: StatusCode, reason: &'static str) -> Self {
-        Self { status, reason, retry_after_secs: None }
+        Self {
+            status,
+            reason,
+            retry_after_secs: None,
+        }
     }
 
     pub(crate) const fn unavailable(reason: &'static str, retry_after_secs: u32) -> Self {
-        Self { status: StatusCode::SERVICE_UNAVAILABLE, reason, retry_after_secs: Some(retry_after_secs) }
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            reason,
+            retry_after_secs: Some(retry_after_secs),
+        }
     }
 
     /// 413: the body is over the receiver's limit. Adapters answer this while reading.

@@ -22,7 +22,10 @@ pub struct Request {
 impl Request {
     /// A request from headers and the raw, unmodified body bytes.
     pub fn new(headers: HeaderMap, body: impl Into<Bytes>) -> Self {
-        Self { headers, body: body.into() }
+        Self {
+            headers,
+            body: body.into(),
+        }
     }
 
     /// The headers.
@@ -83,9 +86,17 @@ impl Verified {
         request: Request,
         now: SystemTime,
     ) -> Result<Self, Rejection> {
-        provider.scheme().verify_at(secrets, &request.headers, &request.body, now)?;
+        provider
+            .scheme()
+            .verify_at(secrets, &request.headers, &request.body, now)?;
         let envelope = provider.envelope(&request.headers, &request.body)?;
-        Ok(Self::assemble(provider.name(), request.headers, request.body, envelope, now))
+        Ok(Self::assemble(
+            provider.name(),
+            request.headers,
+            request.body,
+            envelope,
+            now,
+        ))
     }
 
     pub(crate) fn assemble(
@@ -96,8 +107,16 @@ impl Verified {
         received_at: SystemTime,
     ) -> Self {
         let provider = provider.to_owned();
-        let parts = Parts { provider, headers, body, envelope, received_at };
-        Self { inner: Arc::new(parts) }
+        let parts = Parts {
+            provider,
+            headers,
+            body,
+            envelope,
+            received_at,
+        };
+        Self {
+            inner: Arc::new(parts),
+        }
     }
 
     /// The provider's name, e.g. `modem-pay`.

@@ -40,13 +40,20 @@ pub struct Dispatcher {
 
 impl std::fmt::Debug for Dispatcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Dispatcher").field("timeout", &self.timeout).field("retry", &self.retry).finish()
+        f.debug_struct("Dispatcher")
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .finish()
     }
 }
 
 impl Dispatcher {
     pub(crate) fn new<H: Handler>(handler: Arc<H>, timeout: Duration, retry: RetryPolicy) -> Self {
-        Self { handler, timeout, retry }
+        Self {
+            handler,
+            timeout,
+            retry,
+        }
     }
 
     /// How `event_type` is acknowledged, or `None` when nothing routes it.
@@ -74,7 +81,10 @@ impl Dispatcher {
             attempt,
         );
         let started = std::time::Instant::now();
-        let result = self.attempt(delivery, attempt).instrument(span.clone()).await;
+        let result = self
+            .attempt(delivery, attempt)
+            .instrument(span.clone())
+            .await;
         let verdict = self.verdict(result, attempt);
         span.in_scope(|| log_verdict(&verdict));
         let outcome = match verdict {
@@ -82,7 +92,12 @@ impl Dispatcher {
             Verdict::Retry { .. } => "retry",
             Verdict::Dead(_) => "dead",
         };
-        crate::metrics::handler_finished(delivery.provider(), delivery.event_type(), outcome, started.elapsed());
+        crate::metrics::handler_finished(
+            delivery.provider(),
+            delivery.event_type(),
+            outcome,
+            started.elapsed(),
+        );
         verdict
     }
 
@@ -132,7 +147,11 @@ fn panic_message(panic: &(dyn Any + Send)) -> String {
 /// `Handler` without its associated items, so a receiver can hold any handler.
 trait ErasedHandler: Send + Sync + 'static {
     fn route(&self, event_type: &str) -> Option<Ack>;
-    fn handle<'a>(&'a self, delivery: &'a Verified, ctx: Context) -> BoxFuture<'a, Result<(), DispatchError>>;
+    fn handle<'a>(
+        &'a self,
+        delivery: &'a Verified,
+        ctx: Context,
+    ) -> BoxFuture<'a, Result<(), DispatchError>>;
 }
 
 impl<H: Handler> ErasedHandler for H {
@@ -140,7 +159,11 @@ impl<H: Handler> ErasedHandler for H {
         Handler::route(self, event_type)
     }
 
-    fn handle<'a>(&'a self, delivery: &'a Verified, ctx: Context) -> BoxFuture<'a, Result<(), DispatchError>> {
+    fn handle<'a>(
+        &'a self,
+        delivery: &'a Verified,
+        ctx: Context,
+    ) -> BoxFuture<'a, Result<(), DispatchError>> {
         Handler::handle(self, delivery, ctx)
     }
 }

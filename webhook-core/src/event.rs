@@ -44,7 +44,9 @@ impl CatalogueEntry {
     pub fn of<E: Event>() -> Self {
         Self {
             name: E::NAME,
-            sample: || serde_json::to_value(E::sample()).expect("catalogue samples serialize to JSON"),
+            sample: || {
+                serde_json::to_value(E::sample()).expect("catalogue samples serialize to JSON")
+            },
         }
     }
 }

@@ -72,7 +72,11 @@ pub trait Handler: Send + Sync + 'static {
     fn route(&self, event_type: &str) -> Option<Ack>;
 
     /// Parses the delivery's payload and runs the handler for its event type.
-    fn handle<'a>(&'a self, delivery: &'a Verified, ctx: Context) -> BoxFuture<'a, Result<(), DispatchError>>;
+    fn handle<'a>(
+        &'a self,
+        delivery: &'a Verified,
+        ctx: Context,
+    ) -> BoxFuture<'a, Result<(), DispatchError>>;
 }
 
 /// Why one attempt at handling an event did not succeed.

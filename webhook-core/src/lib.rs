@@ -5,16 +5,16 @@
 //! receiver through `webhook-axum` or `webhook-actix`; durable storage comes from
 //! `webhook-inbox`.
 
+#[doc(hidden)]
+pub mod __private;
 mod answer;
 mod clock;
 pub mod dangerous;
-#[doc(hidden)]
-pub mod __private;
 mod delivery;
 mod dispatch;
 pub mod event;
-pub mod metrics;
 mod handler;
+pub mod metrics;
 pub mod provider;
 pub mod providers;
 mod receiver;
@@ -29,7 +29,9 @@ pub use clock::Clock;
 pub use delivery::{Rejection, Request, Verified};
 pub use dispatch::{Dispatcher, Verdict};
 pub use event::{CatalogueEntry, Event, Sample};
-pub use handler::{Ack, BoxError, Context, DispatchError, Handler, HandlerResult, IntoHandlerResult, UnknownEvent};
+pub use handler::{
+    Ack, BoxError, Context, DispatchError, Handler, HandlerResult, IntoHandlerResult, UnknownEvent,
+};
 pub use provider::{Envelope, EnvelopeError, Provider};
 pub use receiver::{Receiver, ReceiverBuilder, ReceiverStats};
 pub use retry::RetryPolicy;

@@ -22,7 +22,12 @@ pub(crate) fn verification_failure(provider: &'static str, reason: &'static str)
     metrics::counter!("webhook_verification_failures_total", "provider" => provider, "reason" => reason).increment(1);
 }
 
-pub(crate) fn handler_finished(provider: &str, event_type: &str, outcome: &'static str, took: Duration) {
+pub(crate) fn handler_finished(
+    provider: &str,
+    event_type: &str,
+    outcome: &'static str,
+    took: Duration,
+) {
     let (provider, event_type) = (provider.to_owned(), event_type.to_owned());
     metrics::histogram!(
         "webhook_handler_duration_seconds",

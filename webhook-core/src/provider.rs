@@ -20,7 +20,11 @@ pub struct Envelope {
 impl Envelope {
     /// An envelope; `data` is the event's data as JSON bytes (usually a slice of the body).
     pub fn new(event_type: impl Into<String>, dedupe_key: impl Into<String>, data: Bytes) -> Self {
-        Self { event_type: event_type.into(), dedupe_key: dedupe_key.into(), data }
+        Self {
+            event_type: event_type.into(),
+            dedupe_key: dedupe_key.into(),
+            data,
+        }
     }
 
     /// The event type, e.g. `charge.succeeded`.
@@ -71,7 +75,8 @@ pub trait Provider: fmt::Debug + Send + Sync + 'static {
     /// Builds a delivery body and the non-signature headers for `event_type` with
     /// `data`, as the sender would (used by fakes and the CLI's `trigger`). `id` is a
     /// fresh unique id for the delivery.
-    fn compose(&self, event_type: &str, data: &serde_json::Value, id: &str) -> (Vec<u8>, HeaderMap);
+    fn compose(&self, event_type: &str, data: &serde_json::Value, id: &str)
+    -> (Vec<u8>, HeaderMap);
 
     /// The typed events this provider documents, with samples.
     fn catalogue(&self) -> &[CatalogueEntry] {

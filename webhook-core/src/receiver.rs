@@ -91,7 +91,10 @@ impl Receiver {
             outcome = tracing::field::Empty,
         );
         let mut event_type = String::new();
-        let answer = self.decide(request, &mut event_type).instrument(span.clone()).await;
+        let answer = self
+            .decide(request, &mut event_type)
+            .instrument(span.clone())
+            .await;
         span.record("outcome", answer.reason());
         crate::metrics::delivery(self.inner.provider_label, &event_type, answer.reason());
         answer
@@ -127,17 +130,19 @@ impl Receiver {
     fn verify(&self, request: Request) -> Result<Verified, Answer> {
         let inner = &*self.inner;
         let now = inner.clock.now();
-        Verified::check(&*inner.provider, &inner.secrets, request, now).map_err(|rejection| match rejection {
-            Rejection::Signature(error) => {
-                inner.stats.bad_signature.fetch_add(1, Ordering::Relaxed);
-                crate::metrics::verification_failure(inner.provider_label, error.check());
-                tracing::warn!(check = error.check(), %error, "signature rejected");
-                Answer::new(StatusCode::UNAUTHORIZED, "invalid signature")
-            }
-            Rejection::Envelope(error) => {
-                inner.stats.malformed.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(%error, "verified body is not a valid envelope");
-                Answer::new(StatusCode::BAD_REQUEST, "malformed body")
+        Verified::check(&*inner.provider, &inner.secrets, request, now).map_err(|rejection| {
+            match rejection {
+                Rejection::Signature(error) => {
+                    inner.stats.bad_signature.fetch_add(1, Ordering::Relaxed);
+                    crate::metrics::verification_failure(inner.provider_label, error.check());
+                    tracing::warn!(check = error.check(), %error, "signature rejected");
+                    Answer::new(StatusCode::UNAUTHORIZED, "invalid signature")
+                }
+                Rejection::Envelope(error) => {
+                    inner.stats.malformed.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(%error, "verified body is not a valid envelope");
+                    Answer::new(StatusCode::BAD_REQUEST, "malformed body")
+                }
             }
         })
     }
@@ -347,7 +352,9 @@ impl<H: Handler> ReceiverBuilder<H> {
             !self.secrets.is_empty(),
             "webhook receiver has no secret: call `.secret(Secret::new(..)?)` with the secret the sender shows"
         );
-        let provider = self.provider.unwrap_or_else(|| Arc::new(H::Provider::default()));
+        let provider = self
+            .provider
+            .unwrap_or_else(|| Arc::new(H::Provider::default()));
         let provider_label: &'static str = Box::leak(provider.name().to_owned().into_boxed_str());
         let dispatcher = Dispatcher::new(Arc::new(self.handler), self.handler_timeout, self.retry);
         let sink = self.sink.unwrap_or_else(|| Arc::new(MemorySink::new()));
@@ -364,6 +371,8 @@ impl<H: Handler> ReceiverBuilder<H> {
             closed: AtomicBool::new(false),
             stats: Counters::default(),
         };
-        Receiver { inner: Arc::new(inner) }
+        Receiver {
+            inner: Arc::new(inner),
+        }
     }
 }

@@ -27,7 +27,11 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     /// 8 attempts, starting at 1 s, capped at 10 minutes (about 2 hours in all).
     fn default() -> Self {
-        Self { max_attempts: 8, base_delay: Duration::from_secs(1), max_delay: Duration::from_secs(600) }
+        Self {
+            max_attempts: 8,
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(600),
+        }
     }
 }
 
@@ -64,7 +68,9 @@ impl RetryPolicy {
         if attempt >= self.max_attempts {
             return None;
         }
-        let factor = 1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX);
+        let factor = 1u32
+            .checked_shl(attempt.saturating_sub(1))
+            .unwrap_or(u32::MAX);
         let full = self.base_delay.saturating_mul(factor).min(self.max_delay);
         let half = full / 2;
         Some(half + half.mul_f64(fastrand::f64()))

@@ -152,8 +152,15 @@ impl<T: Serialize> FakeDelivery<T> {
         let data = serde_json::to_value(&self.payload).expect("fake payloads serialize to JSON");
         let (mut body, mut headers) = self.provider.compose(&self.event_type, &data, &self.id);
         if self.signing != Signing::Unsigned {
-            let input = SignInput { now: self.signing_time(), id: Some(&self.id) };
-            headers.extend(self.provider.scheme().sign_at(&self.signing_secret(), &body, input));
+            let input = SignInput {
+                now: self.signing_time(),
+                id: Some(&self.id),
+            };
+            headers.extend(
+                self.provider
+                    .scheme()
+                    .sign_at(&self.signing_secret(), &body, input),
+            );
         }
         if self.signing == Signing::Tampered {
             // Still valid JSON, so the signature check is what fails.
@@ -180,7 +187,9 @@ impl<T: Serialize> FakeDelivery<T> {
     /// An `http::Request` (POST `/`) as the sender would send it.
     pub fn into_request(self) -> http::Request<Bytes> {
         let (headers, body) = self.to_parts();
-        let mut request = http::Request::post("/").body(body).expect("a valid request");
+        let mut request = http::Request::post("/")
+            .body(body)
+            .expect("a valid request");
         *request.headers_mut() = headers;
         request
     }

@@ -35,11 +35,19 @@ struct Recorder {
 
 impl Recorder {
     fn new(behaviour: Behaviour) -> Self {
-        Self { calls: Arc::new(AtomicU32::new(0)), fixed: Arc::default(), behaviour, gate: None }
+        Self {
+            calls: Arc::new(AtomicU32::new(0)),
+            fixed: Arc::default(),
+            behaviour,
+            gate: None,
+        }
     }
 
     fn gated(gate: &Arc<Semaphore>) -> Self {
-        Self { gate: Some(Arc::clone(gate)), ..Self::new(Behaviour::Succeed) }
+        Self {
+            gate: Some(Arc::clone(gate)),
+            ..Self::new(Behaviour::Succeed)
+        }
     }
 
     fn calls(&self) -> u32 {
@@ -59,7 +67,11 @@ impl Handler for Recorder {
         }
     }
 
-    fn handle<'a>(&'a self, d: &'a Verified, ctx: Context) -> BoxFuture<'a, Result<(), DispatchError>> {
+    fn handle<'a>(
+        &'a self,
+        d: &'a Verified,
+        ctx: Context,
+    ) -> BoxFuture<'a, Result<(), DispatchError>> {
         Box::pin(async move {
             let _: ChargeId = d.parse().map_err(DispatchError::payload)?;
             if let Some(gate) = &self.gate {
@@ -88,15 +100,25 @@ struct ChargeId {
 }
 
 fn fast_retries(attempts: u32) -> RetryPolicy {
-    RetryPolicy::default().max_attempts(attempts).base_delay(Duration::from_millis(1))
+    RetryPolicy::default()
+        .max_attempts(attempts)
+        .base_delay(Duration::from_millis(1))
 }
 
 fn charge(id: &str) -> FakeDelivery<serde_json::Value> {
-    FakeDelivery::new(ModemPay::default(), "charge.succeeded", json!({"id": id, "amount": 10.0}))
+    FakeDelivery::new(
+        ModemPay::default(),
+        "charge.succeeded",
+        json!({"id": id, "amount": 10.0}),
+    )
 }
 
 fn receiver(handler: &Recorder, sink: MemorySink) -> Receiver {
-    Receiver::builder(handler.clone()).secret(test_secret()).sink(sink).retry(fast_retries(3)).build()
+    Receiver::builder(handler.clone())
+        .secret(test_secret())
+        .sink(sink)
+        .retry(fast_retries(3))
+        .build()
 }
 
 #[tokio::test]
@@ -104,7 +126,10 @@ async fn valid_delivery_answers_200_then_runs_the_handler_once() {
     let handler = Recorder::new(Behaviour::Succeed);
     let receiver = receiver(&handler, MemorySink::new());
     let answer = charge("ch_1").send(&receiver).await;
-    assert_eq!((answer.status(), answer.reason()), (StatusCode::OK, "accepted"));
+    assert_eq!(
+        (answer.status(), answer.reason()),
+        (StatusCode::OK, "accepted")
+    );
     receiver.idle().await;
     assert_eq!(handler.calls(), 1);
 }
@@ -114,7 +139,10 @@ async fn answer_comes_before_the_handler_finishes() {
     let gate = Arc::new(Semaphore::new(0));
     let handler = Recorder::gated(&gate);
     let receiver = receiver(&handler, MemorySink::new());
-    assert_eq!(charge("ch_1").send(&receiver).await.status(), StatusCode::OK);
+    assert_eq!(
+        charge("ch_1").send(&receiver).await.status(),
+        StatusCode::OK
+    );
     assert_eq!(handler.calls(), 0, "the handler waits on the gate");
     gate.add_permits(1);
     receiver.idle().await;
@@ -125,9 +153,16 @@ async fn answer_comes_before_the_handler_finishes() {
 async fn bad_signatures_answer_401_and_run_nothing() {
     let handler = Recorder::new(Behaviour::Succeed);
     let receiver = receiver(&handler, MemorySink::new());
-    for fake in [charge("a").tampered(), charge("b").unsigned(), charge("c").wrong_secret()] {
+    for fake in [
+        charge("a").tampered(),
+        charge("b").unsigned(),
+        charge("c").wrong_secret(),
+    ] {
         let answer = fake.send(&receiver).await;
-        assert_eq!((answer.status(), answer.reason()), (StatusCode::UNAUTHORIZED, "invalid signature"));
+        assert_eq!(
+            (answer.status(), answer.reason()),
+            (StatusCode::UNAUTHORIZED, "invalid signature")
+        );
     }
     receiver.idle().await;
     assert_eq!(handler.calls(), 0);
@@ -140,26 +175,44 @@ async fn signed_body_that_is_not_an_envelope_answers_400() {
     let receiver = receiver(&handler, MemorySink::new());
     let scheme = webhook_core::scheme::HmacScheme::modem_pay();
     let body = b"{not json".to_vec();
-    let input = webhook_core::scheme::SignInput { now: std::time::SystemTime::now(), id: None };
+    let input = webhook_core::scheme::SignInput {
+        now: std::time::SystemTime::now(),
+        id: None,
+    };
     let headers = webhook_core::Scheme::sign_at(&scheme, &test_secret(), &body, input);
     let answer = receiver.receive(Request::new(headers, body)).await;
-    assert_eq!((answer.status(), answer.reason()), (StatusCode::BAD_REQUEST, "malformed body"));
+    assert_eq!(
+        (answer.status(), answer.reason()),
+        (StatusCode::BAD_REQUEST, "malformed body")
+    );
 }
 
 #[tokio::test]
 async fn body_over_the_limit_answers_413() {
     let handler = Recorder::new(Behaviour::Succeed);
-    let receiver = Receiver::builder(handler.clone()).secret(test_secret()).body_limit(64).build();
+    let receiver = Receiver::builder(handler.clone())
+        .secret(test_secret())
+        .body_limit(64)
+        .build();
     let big = charge("ch_1").with(|v| v["notes"] = json!("x".repeat(100)));
-    assert_eq!(big.send(&receiver).await.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        big.send(&receiver).await.status(),
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
 }
 
 #[tokio::test]
 async fn unrouted_event_answers_200_ignored_and_runs_nothing() {
     let handler = Recorder::new(Behaviour::Succeed);
     let receiver = receiver(&handler, MemorySink::new());
-    let answer = charge("cu_1").event_type("customer.created").send(&receiver).await;
-    assert_eq!((answer.status(), answer.reason()), (StatusCode::OK, "ignored"));
+    let answer = charge("cu_1")
+        .event_type("customer.created")
+        .send(&receiver)
+        .await;
+    assert_eq!(
+        (answer.status(), answer.reason()),
+        (StatusCode::OK, "ignored")
+    );
     receiver.idle().await;
     assert_eq!((handler.calls(), receiver.stats().ignored), (0, 1));
 }
@@ -171,7 +224,11 @@ async fn duplicate_answers_200_and_the_handler_runs_once() {
     assert_eq!(charge("ch_1").send(&receiver).await.reason(), "accepted");
     assert_eq!(charge("ch_1").send(&receiver).await.reason(), "duplicate");
     receiver.idle().await;
-    assert_eq!(charge("ch_1").send(&receiver).await.reason(), "duplicate", "done events stay deduped");
+    assert_eq!(
+        charge("ch_1").send(&receiver).await.reason(),
+        "duplicate",
+        "done events stay deduped"
+    );
     receiver.idle().await;
     assert_eq!(handler.calls(), 1);
 }
@@ -181,13 +238,20 @@ async fn full_sink_answers_503_with_retry_after_and_keeps_no_trace() {
     let gate = Arc::new(Semaphore::new(0));
     let handler = Recorder::gated(&gate);
     let receiver = receiver(&handler, MemorySink::new().capacity(1));
-    assert_eq!(charge("ch_1").send(&receiver).await.status(), StatusCode::OK);
+    assert_eq!(
+        charge("ch_1").send(&receiver).await.status(),
+        StatusCode::OK
+    );
     let refused = charge("ch_2").send(&receiver).await;
     assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(refused.retry_after_secs(), Some(5));
     gate.add_permits(10);
     receiver.idle().await;
-    assert_eq!(charge("ch_2").send(&receiver).await.reason(), "accepted", "the sender's retry is not a duplicate");
+    assert_eq!(
+        charge("ch_2").send(&receiver).await.reason(),
+        "accepted",
+        "the sender's retry is not a duplicate"
+    );
     receiver.idle().await;
     assert_eq!(handler.calls(), 2);
 }
@@ -211,8 +275,15 @@ async fn panicking_handler_is_retried_then_dead_lettered_with_its_body() {
     assert_eq!(handler.calls(), 3);
     let dead = sink.dead_letters();
     assert_eq!(dead.len(), 1);
-    assert!(matches!(dead[0].error(), DispatchError::Panicked(message) if message == "handler bug"));
-    assert!(dead[0].delivery().body().starts_with(b"{\"event\":\"charge.succeeded\""));
+    assert!(
+        matches!(dead[0].error(), DispatchError::Panicked(message) if message == "handler bug")
+    );
+    assert!(
+        dead[0]
+            .delivery()
+            .body()
+            .starts_with(b"{\"event\":\"charge.succeeded\"")
+    );
 }
 
 #[tokio::test]
@@ -228,7 +299,10 @@ async fn hanging_handler_times_out_and_is_retried() {
     charge("ch_1").send(&receiver).await;
     receiver.idle().await;
     assert_eq!(handler.calls(), 2);
-    assert!(matches!(sink.dead_letters()[0].error(), DispatchError::TimedOut(_)));
+    assert!(matches!(
+        sink.dead_letters()[0].error(),
+        DispatchError::TimedOut(_)
+    ));
 }
 
 #[tokio::test]
@@ -257,7 +331,11 @@ async fn redelivery_of_a_dead_lettered_event_runs_again() {
     assert_eq!(sink.dead_letters().len(), 1);
     assert_eq!(fake.send(&receiver).await.reason(), "accepted");
     receiver.idle().await;
-    assert_eq!(handler.calls(), 6, "the redelivery ran its three attempts again");
+    assert_eq!(
+        handler.calls(),
+        6,
+        "the redelivery ran its three attempts again"
+    );
 }
 
 #[tokio::test]
@@ -280,7 +358,10 @@ async fn after_handler_ack_answers_500_when_the_handler_fails() {
     let handler = Recorder::new(Behaviour::FailTimes(1));
     let receiver = receiver(&handler, MemorySink::new());
     let failing = charge("ch_1").event_type("charge.failed");
-    assert_eq!(failing.clone().send(&receiver).await.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        failing.clone().send(&receiver).await.status(),
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
     assert_eq!(handler.calls(), 1, "the handler ran before the answer");
 }
 
@@ -307,23 +388,41 @@ async fn context_carries_the_event_id_type_provider_and_attempt() {
         fn route(&self, _: &str) -> Option<Ack> {
             Some(Ack::Immediate)
         }
-        fn handle<'a>(&'a self, _: &'a Verified, ctx: Context) -> BoxFuture<'a, Result<(), DispatchError>> {
-            let seen = format!("{} {} {} {}", ctx.event_id(), ctx.event_type(), ctx.provider(), ctx.attempt());
+        fn handle<'a>(
+            &'a self,
+            _: &'a Verified,
+            ctx: Context,
+        ) -> BoxFuture<'a, Result<(), DispatchError>> {
+            let seen = format!(
+                "{} {} {} {}",
+                ctx.event_id(),
+                ctx.event_type(),
+                ctx.provider(),
+                ctx.attempt()
+            );
             self.0.lock().unwrap().push(seen);
             Box::pin(async { Ok(()) })
         }
     }
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let receiver = Receiver::builder(Probe(Arc::clone(&seen))).secret(test_secret()).build();
+    let receiver = Receiver::builder(Probe(Arc::clone(&seen)))
+        .secret(test_secret())
+        .build();
     charge("ch_9").send(&receiver).await;
     receiver.idle().await;
-    assert_eq!(*seen.lock().unwrap(), ["charge.succeeded:ch_9 charge.succeeded modem-pay 1"]);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["charge.succeeded:ch_9 charge.succeeded modem-pay 1"]
+    );
 }
 
 #[test]
 #[should_panic(expected = "has no secret")]
 fn building_without_a_secret_says_what_to_configure() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let _guard = runtime.enter();
     let _ = Receiver::builder(Recorder::new(Behaviour::Succeed)).build();
 }

@@ -23,7 +23,11 @@ pub(crate) struct Recent {
 
 impl Recent {
     pub(crate) fn new(ttl: Duration) -> Self {
-        Self { ttl, entries: HashMap::new(), next_prune: 1024 }
+        Self {
+            ttl,
+            entries: HashMap::new(),
+            next_prune: 1024,
+        }
     }
 
     pub(crate) fn ttl(&self) -> Duration {
@@ -54,8 +58,9 @@ impl Recent {
             return;
         }
         let ttl = self.ttl;
-        self.entries
-            .retain(|_, (seen, at)| *seen == Seen::Pending || now.saturating_duration_since(*at) < ttl);
+        self.entries.retain(|_, (seen, at)| {
+            *seen == Seen::Pending || now.saturating_duration_since(*at) < ttl
+        });
         self.next_prune = (self.entries.len() * 2).max(1024);
     }
 }

@@ -136,7 +136,9 @@ impl MemorySink {
             running: Mutex::new(Vec::new()),
             dispatcher: OnceLock::new(),
         };
-        Self { inner: Arc::new(inner) }
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// How many events may be accepted and not yet finished (at least 1).
@@ -189,7 +191,11 @@ impl MemorySink {
         };
         let key = letter.delivery.dedupe_key().to_owned();
         lock(&self.inner.recent).mark(&key, Seen::Pending, Instant::now());
-        self.inner.enqueue(Job { delivery: letter.delivery, attempt: 1, _slot: slot });
+        self.inner.enqueue(Job {
+            delivery: letter.delivery,
+            attempt: 1,
+            _slot: slot,
+        });
         Ok(true)
     }
 }
@@ -199,7 +205,10 @@ impl Inner {
         if !open {
             return Err(SinkError::Closed);
         }
-        self.slots.clone().try_acquire_owned().map_err(|_| SinkError::Full)
+        self.slots
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| SinkError::Full)
     }
 
     fn accept(&self, delivery: Verified) -> Result<Submitted, SinkError> {
@@ -210,7 +219,11 @@ impl Inner {
         if !lock(&self.recent).claim(delivery.dedupe_key(), Instant::now()) {
             return Ok(Submitted::Duplicate);
         }
-        self.enqueue(Job { delivery, attempt: 1, _slot: slot });
+        self.enqueue(Job {
+            delivery,
+            attempt: 1,
+            _slot: slot,
+        });
         crate::metrics::queue_depth("memory", self.capacity - self.slots.available_permits());
         Ok(Submitted::Accepted)
     }
@@ -234,7 +247,10 @@ impl Inner {
         let inner = Arc::clone(self);
         tokio::spawn(async move {
             tokio::time::sleep(after).await;
-            inner.enqueue(Job { attempt: job.attempt + 1, ..job });
+            inner.enqueue(Job {
+                attempt: job.attempt + 1,
+                ..job
+            });
         });
     }
 
@@ -272,7 +288,11 @@ impl Inner {
 }
 
 async fn work(inner: Arc<Inner>, queue: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Job>>>) {
-    let dispatcher = inner.dispatcher.get().expect("started with a dispatcher").clone();
+    let dispatcher = inner
+        .dispatcher
+        .get()
+        .expect("started with a dispatcher")
+        .clone();
     loop {
         let job = queue.lock().await.recv().await;
         let Some(job) = job else { return };
@@ -290,7 +310,10 @@ impl Sink for MemorySink {
         let queue = Arc::new(tokio::sync::Mutex::new(rx));
         let mut running = lock(&self.inner.running);
         for _ in 0..self.inner.workers {
-            running.push(tokio::spawn(work(Arc::clone(&self.inner), Arc::clone(&queue))));
+            running.push(tokio::spawn(work(
+                Arc::clone(&self.inner),
+                Arc::clone(&queue),
+            )));
         }
     }
 
@@ -305,9 +328,15 @@ impl Sink for MemorySink {
     fn shutdown(&self, deadline: Duration) -> BoxFuture<'_, ()> {
         async move {
             *self.inner.intake.write().unwrap_or_else(|e| e.into_inner()) = false;
-            if tokio::time::timeout(deadline, self.inner.idle()).await.is_err() {
+            if tokio::time::timeout(deadline, self.inner.idle())
+                .await
+                .is_err()
+            {
                 let abandoned = self.in_flight();
-                tracing::error!(abandoned, "shutdown deadline passed with events unhandled (in-memory sink: they are lost)");
+                tracing::error!(
+                    abandoned,
+                    "shutdown deadline passed with events unhandled (in-memory sink: they are lost)"
+                );
             }
             for worker in lock(&self.inner.running).drain(..) {
                 worker.abort();
@@ -320,5 +349,7 @@ impl Sink for MemorySink {
 /// Locks a mutex, recovering from poisoning: every critical section here leaves the
 /// data consistent, so a panic elsewhere must not take the sink down.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
