@@ -71,7 +71,10 @@ fn is_app_root(request: &GuardContext<'_>) -> bool {
 
 /// Reads the delivery and lets the receiver decide; nothing here picks a status.
 async fn deliver(receiver: Receiver, request: HttpRequest, payload: Payload) -> HttpResponse {
-    let answer = match read_body(payload, receiver.body_limit()).await {
+    let answer = match receiver
+        .read_body(read_body(payload, receiver.body_limit()))
+        .await
+    {
         Ok(body) => {
             let delivery = webhook_core::Request::new(headers(request.headers()), body);
             receiver.receive(delivery).await

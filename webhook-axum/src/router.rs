@@ -51,7 +51,10 @@ where
 /// Reads the delivery and lets the receiver decide; nothing here picks a status.
 async fn deliver(State(receiver): State<Receiver>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let answer = match read_body(body, receiver.body_limit()).await {
+    let answer = match receiver
+        .read_body(read_body(body, receiver.body_limit()))
+        .await
+    {
         Ok(body) => {
             let delivery = webhook_core::Request::new(parts.headers, body);
             receiver.receive(delivery).await

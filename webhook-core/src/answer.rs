@@ -37,6 +37,12 @@ impl Answer {
         Self::new(StatusCode::BAD_REQUEST, "body could not be read")
     }
 
+    /// 408: the body did not arrive within the receiver's read timeout (a slow-drip
+    /// client holding a connection open).
+    pub const fn body_timed_out() -> Self {
+        Self::new(StatusCode::REQUEST_TIMEOUT, "body read timed out")
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status

@@ -59,6 +59,7 @@ struct Inner {
     sink: Arc<dyn Sink>,
     clock: Clock,
     body_limit: usize,
+    body_read_timeout: Duration,
     retry_after_secs: u32,
     closed: AtomicBool,
     stats: Counters,
@@ -185,7 +186,19 @@ impl Receiver {
         self.inner.body_limit
     }
 
-    /// The provider's name.
+    /// Reads a body through the adapter's `read`, giving up after the receiver's body
+    /// read timeout (408): a client dripping its body cannot hold a worker forever.
+    pub async fn read_body<F>(&self, read: F) -> Result<bytes::Bytes, Answer>
+    where
+        F: std::future::Future<Output = Result<bytes::Bytes, Answer>>,
+    {
+        match tokio::time::timeout(self.inner.body_read_timeout, read).await {
+            Ok(read) => read,
+            Err(_) => Err(Answer::body_timed_out()),
+        }
+    }
+
+    /// The provider.
     pub fn provider(&self) -> &dyn Provider {
         &*self.inner.provider
     }
@@ -267,6 +280,7 @@ pub struct ReceiverBuilder<H> {
     sink: Option<Arc<dyn Sink>>,
     clock: Clock,
     body_limit: usize,
+    body_read_timeout: Duration,
     handler_timeout: Duration,
     retry: RetryPolicy,
     retry_after_secs: u32,
@@ -281,6 +295,7 @@ impl<H: Handler> ReceiverBuilder<H> {
             sink: None,
             clock: Clock::system(),
             body_limit: 1024 * 1024,
+            body_read_timeout: Duration::from_secs(10),
             handler_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             retry_after_secs: 5,
@@ -321,6 +336,12 @@ impl<H: Handler> ReceiverBuilder<H> {
     /// The largest body accepted, in bytes (default 1 MiB); larger ones get 413.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
+        self
+    }
+
+    /// How long reading one body may take (default 10 s); slower ones get 408.
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout;
         self
     }
 
@@ -367,6 +388,7 @@ impl<H: Handler> ReceiverBuilder<H> {
             sink,
             clock: self.clock,
             body_limit: self.body_limit,
+            body_read_timeout: self.body_read_timeout,
             retry_after_secs: self.retry_after_secs,
             closed: AtomicBool::new(false),
             stats: Counters::default(),
