@@ -5,7 +5,7 @@
 //! Every test runs each case through `webhook-axum` and `webhook-actix`. Most go in
 //! process (`tower::ServiceExt::oneshot`, `actix_web::test`), as the conformance table
 //! does; where the HTTP layer matters (streaming a body the server must stop reading,
-//! headers the server must refuse, a body that drips in) they go over TCP to a real
+//! headers the server must refuse, a body that drips in or stalls) they go over TCP to a real
 //! `axum::serve` or `HttpServer` on `127.0.0.1:0`. Tests take one lock in turn, so the
 //! memory one measures nothing but itself.
 
@@ -32,8 +32,8 @@ use webhook_core::providers::{
 };
 use webhook_core::scheme::{
     HEADER_BAMOTF_SIGNATURE, HEADER_GITHUB_SIGNATURE_256, HEADER_MODEM_SIGNATURE,
-    HEADER_STRIPE_SIGNATURE, HEADER_WEBHOOK_ID, HEADER_WEBHOOK_SIGNATURE,
-    HEADER_WEBHOOK_TIMESTAMP, HmacScheme, Scheme, SignInput, VerifyError,
+    HEADER_STRIPE_SIGNATURE, HEADER_WEBHOOK_ID, HEADER_WEBHOOK_SIGNATURE, HEADER_WEBHOOK_TIMESTAMP,
+    HmacScheme, Scheme, SignInput, VerifyError,
 };
 use webhook_core::testing::test_secret;
 use webhook_core::{
@@ -71,12 +71,20 @@ async fn hundred_megabyte_body_answers_413_after_reading_at_most_the_limit() {
                 headers.insert("content-length", HeaderValue::from(HUNDRED_MB));
             }
             let body = Body::Counted(Arc::clone(&pulled));
-            let seen = exchange(adapter, &harness.receiver, vec![Delivery::post(headers, body)]).await;
+            let seen = exchange(
+                adapter,
+                &harness.receiver,
+                vec![Delivery::post(headers, body)],
+            )
+            .await;
 
             let case = format!("{adapter:?}, content-length: {content_length}");
             assert_eq!(seen, [Seen::text(413, "payload too large")], "{case}");
             let read = pulled.load(Ordering::SeqCst) * CHUNK.len();
-            assert!(read <= LIMIT + CHUNK.len(), "{case}: read {read} bytes past the limit");
+            assert!(
+                read <= LIMIT + CHUNK.len(),
+                "{case}: read {read} bytes past the limit"
+            );
             harness.assert_untouched(&case).await;
         }
     }
@@ -89,23 +97,31 @@ async fn hundred_megabyte_upload_over_tcp_is_cut_off_with_bounded_memory() {
         let harness = Harness::modem_pay();
         let server = Server::start(adapter, &harness.receiver).await;
         // Warm the server up, so its first-request allocations are not measured.
-        let warm = raw_post(server.addr, &[], RawBody::Sized(b"{}".to_vec())).await;
+        let warm = raw_post(
+            server.addr,
+            &HeaderMap::new(),
+            RawBody::Sized(b"{}".to_vec()),
+        )
+        .await;
         assert_eq!(warm.status, 401, "{adapter:?}: warm-up");
 
         for framing in [Framing::ContentLength, Framing::Chunked] {
             let case = format!("{adapter:?}, {framing:?}");
             let memory = PeakRss::start();
-            let answer = raw_post(server.addr, &[], RawBody::Hundred(framing)).await;
+            let answer = raw_post(server.addr, &HeaderMap::new(), RawBody::Hundred(framing)).await;
             let grown = memory.growth_bytes();
 
             assert_eq!(answer.status, 413, "{case}: {answer:?}");
             assert!(
-                answer.body_sent < HUNDRED_MB / 2,
+                answer.body_sent < HUNDRED_MB / 4,
                 "{case}: the server read on: {} bytes went out before the answer",
                 answer.body_sent
             );
             if let Some(grown) = grown {
-                assert!(grown < 20 * 1024 * 1024, "{case}: peak RSS grew {grown} bytes");
+                assert!(
+                    grown < 20 * 1024 * 1024,
+                    "{case}: peak RSS grew {grown} bytes"
+                );
             }
         }
         server.stop().await;
@@ -116,51 +132,63 @@ async fn hundred_megabyte_upload_over_tcp_is_cut_off_with_bounded_memory() {
 // ---------------------------------------------------------------------------------
 // Slow senders
 
+/// The read timeout of the slow-sender tests: short, so they run in seconds.
+const READ_TIMEOUT: Duration = Duration::from_secs(1);
+
 #[actix_web::test]
-async fn slow_drip_body_is_answered_as_a_whole_once_it_arrives() {
+async fn slow_drip_body_within_the_read_timeout_is_answered_as_a_whole() {
     let _serial = ONE_AT_A_TIME.lock().await;
     for adapter in Adapter::BOTH {
         let harness = Harness::modem_pay();
         let server = Server::start(adapter, &harness.receiver).await;
         let (headers, body) = signed_charge(&ModemPay::default(), "ch_drip");
-        let drip = RawBody::Drip {
-            body,
-            every: Duration::from_millis(15),
-        };
+        let every = Duration::from_secs(1) / u32::try_from(body.len()).unwrap();
         let started = Instant::now();
-        let answer = raw_post(server.addr, &headers, drip).await;
+        let answer = raw_post(server.addr, &headers, RawBody::Drip { body, every }).await;
 
-        // Today nothing times the body out: the server waits for the last byte.
+        // About a second of dripping, well within the default timeout (10 s): the
+        // server waits for the last byte and answers the whole body.
         assert_eq!(answer.status, 200, "{adapter:?}: {answer:?}");
         assert_eq!(answer.body, "accepted", "{adapter:?}");
-        assert!(started.elapsed() >= Duration::from_secs(1), "{adapter:?}: answered before the body ended");
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(900),
+            "{adapter:?}: answered after {elapsed:?}"
+        );
         server.stop().await;
         harness.receiver.idle().await;
         assert_eq!(harness.probe.handled(), 1, "{adapter:?}");
     }
 }
 
-/// What a body read timeout should do, once the adapters have one (see SECURITY.md).
 #[actix_web::test]
-#[ignore = "the adapters have no body read timeout yet: a stalled body holds its connection forever"]
-async fn stalled_body_is_cut_off_by_a_read_timeout() {
+async fn stalled_or_trickling_body_is_cut_off_at_the_read_timeout_with_408() {
     let _serial = ONE_AT_A_TIME.lock().await;
     for adapter in Adapter::BOTH {
-        let harness = Harness::modem_pay();
-        let server = Server::start(adapter, &harness.receiver).await;
-        let (headers, body) = signed_charge(&ModemPay::default(), "ch_stall");
-        let stall = RawBody::Drip {
-            body,
-            every: Duration::from_secs(60),
-        };
-        let started = Instant::now();
-        let answer = raw_post(server.addr, &headers, stall).await;
+        // One byte then silence; a byte every 50 ms that would take 5 s in all: the
+        // timeout bounds the whole body, so a trickle does not keep resetting it.
+        for every in [Duration::from_secs(60), Duration::from_millis(50)] {
+            let harness = Harness::modem_pay_with_read_timeout(READ_TIMEOUT);
+            let server = Server::start(adapter, &harness.receiver).await;
+            let (headers, body) = signed_charge(&ModemPay::default(), "ch_stall");
+            let started = Instant::now();
+            let answer = raw_post(server.addr, &headers, RawBody::Drip { body, every }).await;
 
-        assert_eq!(answer.status, 400, "{adapter:?}: {answer:?}");
-        assert_eq!(answer.body, "body could not be read", "{adapter:?}");
-        assert!(started.elapsed() < Duration::from_secs(30), "{adapter:?}: no timeout");
-        server.stop().await;
-        harness.assert_untouched(&format!("{adapter:?}")).await;
+            let case = format!("{adapter:?}, a byte every {every:?}");
+            let elapsed = started.elapsed();
+            assert_eq!(answer.status, 408, "{case}: {answer:?}");
+            assert_eq!(answer.body, "body read timed out", "{case}");
+            assert!(
+                elapsed >= READ_TIMEOUT,
+                "{case}: answered after {elapsed:?}"
+            );
+            assert!(
+                elapsed < READ_TIMEOUT * 5,
+                "{case}: answered after {elapsed:?}"
+            );
+            server.stop().await;
+            harness.assert_untouched(&case).await;
+        }
     }
 }
 
@@ -210,7 +238,7 @@ async fn thousands_of_headers_over_tcp_are_refused_by_the_server() {
         let server = Server::start(adapter, &harness.receiver).await;
         let (headers, body) = signed_charge(&ModemPay::default(), "ch_many");
         let headers = with_junk_headers(headers, 5000);
-        let answer = raw_post(server.addr, &header_pairs(&headers), RawBody::Sized(body)).await;
+        let answer = raw_post(server.addr, &headers, RawBody::Sized(body)).await;
 
         assert_eq!(answer.status, 431, "{adapter:?}: {answer:?}");
         server.stop().await;
@@ -231,7 +259,11 @@ async fn megabyte_signature_header_answers_401_for_every_scheme() {
 
             let case = format!("{adapter:?}, {sender:?}");
             assert_eq!(seen, [Seen::text(401, "invalid signature")], "{case}");
-            assert!(started.elapsed() < Duration::from_secs(5), "{case}: took {:?}", started.elapsed());
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "{case}: took {:?}",
+                started.elapsed()
+            );
             harness.assert_untouched(&case).await;
         }
     }
@@ -245,7 +277,7 @@ async fn megabyte_signature_header_over_tcp_is_refused_by_the_server() {
         let server = Server::start(adapter, &harness.receiver).await;
         let headers = Sender::ModemPay.megabyte_signature();
         let body = RawBody::Sized(Sender::ModemPay.body());
-        let answer = raw_post(server.addr, &header_pairs(&headers), body).await;
+        let answer = raw_post(server.addr, &headers, body).await;
 
         assert_eq!(answer.status, 431, "{adapter:?}: {answer:?}");
         server.stop().await;
@@ -261,8 +293,8 @@ async fn non_utf8_body_answers_400_signed_and_401_unsigned_for_every_provider() 
     let _serial = ONE_AT_A_TIME.lock().await;
     let bodies: [&[u8]; 3] = [
         b"\xff\xfe\x00garbage",
-        b"{\"event\":\"charge.succeeded\",\"payload\":{\"id\":\"\xc3\x28\"}}",
-        b"{\"type\":\"\xed\xa0\x80\",\"id\":\"evt_1\",\"event\":\"x\",\"data\":{}}",
+        b"{\"event\":\"charge.succeeded\",\"action\":\"\xc3\x28\",\"payload\":{\"id\":\"\xc3\x28\"}}",
+        b"{\"type\":\"\xed\xa0\x80\",\"idempotenceKey\":\"\xff\",\"action\":\"\xff\",\"data\":{}}",
     ];
     for adapter in Adapter::BOTH {
         for sender in Sender::ALL {
@@ -279,7 +311,35 @@ async fn non_utf8_body_answers_400_signed_and_401_unsigned_for_every_provider() 
                 Seen::text(400, "malformed body"),
                 Seen::text(401, "invalid signature"),
             ];
-            assert_eq!(seen, expected.repeat(bodies.len()), "{case}");
+            let expected: Vec<Seen> = expected
+                .iter()
+                .cycle()
+                .take(2 * bodies.len())
+                .cloned()
+                .collect();
+            assert_eq!(seen, expected, "{case}");
+            harness.assert_untouched(&case).await;
+        }
+    }
+}
+
+/// serde_json does not check the UTF-8 of strings it skips, and the envelopes skip what
+/// they do not read, so a signed body that is not UTF-8 only there is accepted (the
+/// handler's parse then dead-letters it, or a `serde_json::Value` handler sees a body
+/// that is not JSON). See SECURITY.md for the proposed fix.
+#[actix_web::test]
+#[ignore = "envelopes accept invalid UTF-8 in members they skip: body UTF-8 is not checked"]
+async fn non_utf8_in_a_member_the_envelope_skips_answers_400() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let body = b"{\"event\":\"charge.succeeded\",\"note\":\"\xff\",\"payload\":{\"id\":\"ch_1\"}}";
+    for adapter in Adapter::BOTH {
+        for sender in [Sender::ModemPay, Sender::GitHub] {
+            let harness = Harness::of(sender);
+            let deliveries = vec![Delivery::full(sender.sign(body), body)];
+            let seen = exchange(adapter, &harness.receiver, deliveries).await;
+
+            let case = format!("{adapter:?}, {sender:?}");
+            assert_eq!(seen, [Seen::text(400, "malformed body")], "{case}");
             harness.assert_untouched(&case).await;
         }
     }
@@ -292,12 +352,19 @@ async fn deeply_nested_json_signed_correctly_never_overflows_the_stack() {
     let arrays = format!("{}{}", "[".repeat(DEPTH), "]".repeat(DEPTH));
     let objects = format!("{}1{}", r#"{"a":"#.repeat(DEPTH), "}".repeat(DEPTH));
     let in_payload = format!(r#"{{"event":"charge.succeeded","payload":{arrays}}}"#);
-    let in_field = format!(r#"{{"event":"charge.succeeded","payload":{{"id":"ch_deep","metadata":{objects}}}}}"#);
+    let in_field = format!(
+        r#"{{"event":"charge.succeeded","payload":{{"id":"ch_deep","metadata":{objects}}}}}"#
+    );
     for adapter in Adapter::BOTH {
         let harness = Harness::modem_pay();
-        let deliveries = [arrays.as_bytes(), objects.as_bytes(), in_payload.as_bytes(), in_field.as_bytes()]
-            .map(|body| Delivery::full(Sender::ModemPay.sign(body), body))
-            .to_vec();
+        let deliveries = [
+            arrays.as_bytes(),
+            objects.as_bytes(),
+            in_payload.as_bytes(),
+            in_field.as_bytes(),
+        ]
+        .map(|body| Delivery::full(Sender::ModemPay.sign(body), body))
+        .into();
         let seen = exchange(adapter, &harness.receiver, deliveries).await;
 
         // The envelope skips over the data without recursing; the handler's typed parse
@@ -309,7 +376,9 @@ async fn deeply_nested_json_signed_correctly_never_overflows_the_stack() {
             Seen::text(200, "accepted"),
         ];
         assert_eq!(seen, expected, "{adapter:?}");
-        harness.assert_dead_letters(&format!("{adapter:?}"), 2).await;
+        harness
+            .assert_dead_letters(&format!("{adapter:?}"), 2)
+            .await;
     }
 }
 
@@ -322,7 +391,10 @@ async fn numbers_beyond_f64_and_i64_are_accepted_then_dead_lettered_or_handled()
         let charge = |id: &str, field: &str, number: &str| {
             let body = format!(
                 r#"{{"event":"charge.succeeded","payload":{}}}"#,
-                charge_json(id).replace(&format!(r#""{field}":0"#), &format!(r#""{field}":{number}"#))
+                charge_json(id).replace(
+                    &format!(r#""{field}":0"#),
+                    &format!(r#""{field}":{number}"#)
+                )
             );
             Delivery::full(Sender::ModemPay.sign(body.as_bytes()), body.as_bytes())
         };
@@ -338,7 +410,9 @@ async fn numbers_beyond_f64_and_i64_are_accepted_then_dead_lettered_or_handled()
         assert_eq!(seen, vec![Seen::text(200, "accepted"); 5], "{adapter:?}");
         // An amount too large for f64 and counts that overflow fail the typed parse
         // (dead letters, never retried); a large but finite amount parses.
-        harness.assert_dead_letters(&format!("{adapter:?}"), 4).await;
+        harness
+            .assert_dead_letters(&format!("{adapter:?}"), 4)
+            .await;
         assert_eq!(harness.probe.handled(), 1, "{adapter:?}");
     }
 }
@@ -362,7 +436,7 @@ async fn duplicate_json_keys_are_refused_in_the_envelope_and_dead_lettered_in_th
         let harness = Harness::modem_pay();
         let deliveries = [envelope.as_str(), payload.as_str(), payload_key.as_str()]
             .map(|body| Delivery::full(Sender::ModemPay.sign(body.as_bytes()), body.as_bytes()))
-            .to_vec();
+            .into();
         let seen = exchange(adapter, &harness.receiver, deliveries).await;
 
         // Two readings of one signed body must not both be possible: a repeated envelope
@@ -373,8 +447,33 @@ async fn duplicate_json_keys_are_refused_in_the_envelope_and_dead_lettered_in_th
             Seen::text(200, "accepted"),
         ];
         assert_eq!(seen, expected, "{adapter:?}");
-        harness.assert_dead_letters(&format!("{adapter:?}"), 1).await;
+        harness
+            .assert_dead_letters(&format!("{adapter:?}"), 1)
+            .await;
         assert_eq!(harness.probe.handled(), 0, "{adapter:?}");
+    }
+}
+
+/// GitHub signs the body only; its dedupe key comes from the `X-GitHub-Delivery` header.
+/// A captured delivery replayed with a fresh delivery id verifies and is not a duplicate.
+#[actix_web::test]
+#[ignore = "GitHub's dedupe key is an unsigned header: a replay with a new delivery id runs again"]
+async fn replayed_github_body_with_a_new_delivery_id_is_a_duplicate() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    for adapter in Adapter::BOTH {
+        let harness = Harness::of(Sender::GitHub);
+        let body = Sender::GitHub.body();
+        let genuine = Sender::GitHub.sign(&body);
+        let mut replayed = genuine.clone();
+        replayed.insert("x-github-delivery", HeaderValue::from_static("replayed-1"));
+        let deliveries = vec![
+            Delivery::full(genuine, &body),
+            Delivery::full(replayed, &body),
+        ];
+        let seen = exchange(adapter, &harness.receiver, deliveries).await;
+
+        let expected = [Seen::text(200, "accepted"), Seen::text(200, "duplicate")];
+        assert_eq!(seen, expected, "{adapter:?}");
     }
 }
 
@@ -407,12 +506,24 @@ async fn flood_of_bad_signatures_answers_401_and_never_reaches_the_sink() {
         let seen = exchange(adapter, &harness.receiver, deliveries.collect()).await;
 
         let case = format!("{adapter:?}");
-        let refused = seen.iter().filter(|s| **s == Seen::text(401, "invalid signature")).count();
-        assert_eq!(refused, REQUESTS, "{case}: {:?}", seen.iter().find(|s| s.status != 401));
+        let refused = seen
+            .iter()
+            .filter(|s| **s == Seen::text(401, "invalid signature"))
+            .count();
+        assert_eq!(
+            refused,
+            REQUESTS,
+            "{case}: {:?}",
+            seen.iter().find(|s| s.status != 401)
+        );
         // One verification (one HMAC per configured secret) per request, and nothing after it.
         assert_eq!(counters.verified.load(Ordering::SeqCst), REQUESTS, "{case}");
         assert_eq!(counters.enveloped.load(Ordering::SeqCst), 0, "{case}");
-        assert_eq!(harness.receiver.stats().bad_signature, REQUESTS as u64, "{case}");
+        assert_eq!(
+            harness.receiver.stats().bad_signature,
+            REQUESTS as u64,
+            "{case}"
+        );
         harness.assert_untouched(&case).await;
     }
 }
@@ -491,7 +602,12 @@ impl Delivery {
         request
     }
 
-    fn into_actix(self) -> (actix_web::test::TestRequest, Option<actix_web::dev::Payload>) {
+    fn into_actix(
+        self,
+    ) -> (
+        actix_web::test::TestRequest,
+        Option<actix_web::dev::Payload>,
+    ) {
         use actix_web::error::PayloadError;
 
         let mut request = actix_web::test::TestRequest::post().uri(MOUNT);
@@ -501,7 +617,8 @@ impl Delivery {
         match self.body {
             Body::Full(bytes) => (request.set_payload(bytes), None),
             Body::Counted(pulled) => {
-                let stream: Pin<Box<dyn Stream<Item = _>>> = Box::pin(counted::<PayloadError>(pulled));
+                let stream: Pin<Box<dyn Stream<Item = _>>> =
+                    Box::pin(counted::<PayloadError>(pulled));
                 (request, Some(stream.into()))
             }
         }
@@ -509,7 +626,9 @@ impl Delivery {
 }
 
 /// 100 MiB of [`CHUNK`]s, each counted as it is pulled; nothing is allocated.
-fn counted<E>(pulled: Arc<AtomicUsize>) -> impl Stream<Item = Result<axum::body::Bytes, E>> + Send + 'static {
+fn counted<E>(
+    pulled: Arc<AtomicUsize>,
+) -> impl Stream<Item = Result<axum::body::Bytes, E>> + Send + 'static {
     stream::iter(0..HUNDRED_MB / CHUNK.len()).map(move |_| {
         pulled.fetch_add(1, Ordering::SeqCst);
         Ok(axum::body::Bytes::from_static(&CHUNK))
@@ -525,19 +644,30 @@ struct Seen {
 
 impl Seen {
     fn text(status: u16, body: &str) -> Self {
-        Self { status, body: body.to_owned() }
+        Self {
+            status,
+            body: body.to_owned(),
+        }
     }
 
     async fn from_axum(response: axum::response::Response) -> Self {
         let status = response.status().as_u16();
         let body = response.into_body().collect().await.unwrap().to_bytes();
-        Self { status, body: String::from_utf8_lossy(&body).into_owned() }
+        Self {
+            status,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
     }
 
     async fn from_actix(response: actix_web::dev::ServiceResponse) -> Self {
         let status = response.status().as_u16();
-        let body = actix_web::body::to_bytes(response.into_body()).await.unwrap();
-        Self { status, body: String::from_utf8_lossy(&body).into_owned() }
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap();
+        Self {
+            status,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
     }
 }
 
@@ -562,8 +692,12 @@ impl Server {
                 let app = axum::Router::new().nest(MOUNT, webhook_axum::router(receiver.clone()));
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let addr = listener.local_addr().unwrap();
-                let serving = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-                Self { addr, stop: Stop::Axum(serving) }
+                let serving =
+                    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+                Self {
+                    addr,
+                    stop: Stop::Axum(serving),
+                }
             }
             Adapter::Actix => {
                 use actix_web::{App, HttpServer, web};
@@ -580,7 +714,10 @@ impl Server {
                 let server = server.run();
                 let handle = server.handle();
                 actix_web::rt::spawn(server);
-                Self { addr, stop: Stop::Actix(handle) }
+                Self {
+                    addr,
+                    stop: Stop::Actix(handle),
+                }
             }
         }
     }
@@ -605,7 +742,10 @@ enum RawBody {
     /// 100 MiB of [`CHUNK`]s, stopping as soon as an answer arrives.
     Hundred(Framing),
     /// `body`, one byte every `every`, with its `Content-Length`.
-    Drip { body: Vec<u8>, every: Duration },
+    Drip {
+        body: Vec<u8>,
+        every: Duration,
+    },
 }
 
 /// The answer to a raw request, and how much of the body went out before it.
@@ -617,23 +757,27 @@ struct RawAnswer {
 }
 
 /// POSTs to the mount over a fresh connection, reading the answer while writing the body.
-async fn raw_post(addr: SocketAddr, headers: &[(String, Vec<u8>)], body: RawBody) -> RawAnswer {
+async fn raw_post(addr: SocketAddr, headers: &HeaderMap, body: RawBody) -> RawAnswer {
     let stream = TcpStream::connect(addr).await.unwrap();
     let (mut reader, mut writer) = stream.into_split();
     let mut head = format!("POST {MOUNT} HTTP/1.1\r\nhost: {addr}\r\n").into_bytes();
     for (name, value) in headers {
         head.extend_from_slice(format!("{name}: ").as_bytes());
-        head.extend_from_slice(value);
+        head.extend_from_slice(value.as_bytes());
         head.extend_from_slice(b"\r\n");
     }
-    head.extend_from_slice(match &body {
-        RawBody::Sized(bytes) | RawBody::Drip { body: bytes, .. } => {
-            format!("content-length: {}\r\n\r\n", bytes.len())
+    head.extend_from_slice(
+        match &body {
+            RawBody::Sized(bytes) | RawBody::Drip { body: bytes, .. } => {
+                format!("content-length: {}\r\n\r\n", bytes.len())
+            }
+            RawBody::Hundred(Framing::ContentLength) => {
+                format!("content-length: {HUNDRED_MB}\r\n\r\n")
+            }
+            RawBody::Hundred(Framing::Chunked) => "transfer-encoding: chunked\r\n\r\n".to_owned(),
         }
-        RawBody::Hundred(Framing::ContentLength) => format!("content-length: {HUNDRED_MB}\r\n\r\n"),
-        RawBody::Hundred(Framing::Chunked) => "transfer-encoding: chunked\r\n\r\n".to_owned(),
-    }
-    .as_bytes());
+        .as_bytes(),
+    );
 
     let sent = Arc::new(AtomicUsize::new(0));
     let writing = write_request(&mut writer, head, body, Arc::clone(&sent));
@@ -648,7 +792,11 @@ async fn raw_post(addr: SocketAddr, headers: &[(String, Vec<u8>)], body: RawBody
     .await
     .expect("an answer within 60 s");
     let (status, body) = answer.unwrap_or_else(|e| panic!("no answer from {addr}: {e}"));
-    RawAnswer { status, body, body_sent: sent.load(Ordering::SeqCst) }
+    RawAnswer {
+        status,
+        body,
+        body_sent: sent.load(Ordering::SeqCst),
+    }
 }
 
 /// Writes the head and the body, counting body bytes; stops at the first write error
@@ -668,7 +816,9 @@ async fn write_request(
         RawBody::Hundred(framing) => {
             let frame = match framing {
                 Framing::ContentLength => CHUNK.to_vec(),
-                Framing::Chunked => [format!("{:x}\r\n", CHUNK.len()).as_bytes(), &CHUNK, b"\r\n"].concat(),
+                Framing::Chunked => {
+                    [format!("{:x}\r\n", CHUNK.len()).as_bytes(), &CHUNK, b"\r\n"].concat()
+                }
             };
             for _ in 0..HUNDRED_MB / CHUNK.len() {
                 writer.write_all(&frame).await?;
@@ -700,7 +850,10 @@ async fn read_answer(reader: &mut OwnedReadHalf) -> io::Result<(u16, String)> {
         }
         let read = reader.read(&mut chunk).await?;
         if read == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "closed before an answer"));
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "closed before an answer",
+            ));
         }
         buffer.extend_from_slice(&chunk[..read]);
     };
@@ -717,14 +870,10 @@ async fn read_answer(reader: &mut OwnedReadHalf) -> io::Result<(u16, String)> {
         }
     }
     let end = buffer.len().min(head_end + length);
-    Ok((status, String::from_utf8_lossy(&buffer[head_end..end]).into_owned()))
-}
-
-fn header_pairs(headers: &HeaderMap) -> Vec<(String, Vec<u8>)> {
-    headers
-        .iter()
-        .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
-        .collect()
+    Ok((
+        status,
+        String::from_utf8_lossy(&buffer[head_end..end]).into_owned(),
+    ))
 }
 
 fn with_junk_headers(mut headers: HeaderMap, count: usize) -> HeaderMap {
@@ -757,7 +906,12 @@ impl PeakRss {
 fn status_kb(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|line| line.starts_with(field))?;
-    line[field.len()..].trim().trim_end_matches("kB").trim().parse().ok()
+    line[field.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()
 }
 
 // ---------------------------------------------------------------------------------
@@ -775,34 +929,58 @@ impl Harness {
         Self::of(Sender::ModemPay)
     }
 
+    fn modem_pay_with_read_timeout(timeout: Duration) -> Self {
+        Self::build_with(ModemPay::default(), PARSE_CHARGE, timeout)
+    }
+
     fn of(sender: Sender) -> Self {
         match sender {
-            Sender::ModemPay => Self::build(ModemPay::default(), parse::<modem_pay::ChargeSucceeded>),
-            Sender::Bamotf => Self::build(Bamotf::default(), parse::<bamotf::PaymentIntentSucceeded>),
-            Sender::StandardWebhooks => Self::build(StandardWebhooks::default(), parse::<serde_json::Value>),
-            Sender::Stripe => Self::build(Stripe::default(), parse::<serde_json::Value>),
-            Sender::GitHub => Self::build(GitHub::default(), parse::<serde_json::Value>),
-            Sender::Acme => Self::build(Acme::default(), parse::<serde_json::Value>),
+            Sender::ModemPay => Self::build(ModemPay::default(), PARSE_CHARGE),
+            Sender::Bamotf => Self::build(Bamotf::default(), PARSE_BAMOTF),
+            Sender::StandardWebhooks => Self::build(StandardWebhooks::default(), PARSE_JSON),
+            Sender::Stripe => Self::build(Stripe::default(), PARSE_JSON),
+            Sender::GitHub => Self::build(GitHub::default(), PARSE_JSON),
+            Sender::Acme => Self::build(Acme::default(), PARSE_JSON),
         }
     }
 
     fn counting(counters: &Arc<Counters>) -> Self {
-        let provider = Counting { inner: ModemPay::default(), scheme: CountingScheme(Arc::clone(counters)) };
-        Self::build(provider, parse::<modem_pay::ChargeSucceeded>)
+        let provider = Counting {
+            inner: ModemPay::default(),
+            scheme: CountingScheme(Arc::clone(counters)),
+        };
+        Self::build(provider, PARSE_CHARGE)
     }
 
     fn build<P: Provider + Default>(provider: P, parse: Parse) -> Self {
+        Self::build_with(provider, parse, Duration::from_secs(10))
+    }
+
+    fn build_with<P: Provider + Default>(
+        provider: P,
+        parse: Parse,
+        read_timeout: Duration,
+    ) -> Self {
         let probe = Arc::new(Tally::default());
         let sink = MemorySink::new().capacity(64).workers(2);
-        let handler = Probe::<P> { tally: Arc::clone(&probe), parse, provider: PhantomData };
+        let handler = Probe::<P> {
+            tally: Arc::clone(&probe),
+            parse,
+            provider: PhantomData,
+        };
         let receiver = Receiver::builder(handler)
             .provider(provider)
             .secret(test_secret())
             .sink(sink.clone())
             .body_limit(LIMIT)
+            .body_read_timeout(read_timeout)
             .retry(RetryPolicy::default().max_attempts(1))
             .build();
-        Self { receiver, sink, probe }
+        Self {
+            receiver,
+            sink,
+            probe,
+        }
     }
 
     /// Nothing was stored, handled or dead-lettered.
@@ -820,18 +998,34 @@ impl Harness {
         let dead = self.sink.dead_letters();
         assert_eq!(dead.len(), count, "{case}: {dead:?}");
         for letter in dead {
-            assert!(matches!(letter.error(), DispatchError::Payload(_)), "{case}: {:?}", letter.error());
+            assert!(
+                matches!(letter.error(), DispatchError::Payload(_)),
+                "{case}: {:?}",
+                letter.error()
+            );
             assert_eq!(letter.attempts(), 1, "{case}");
         }
     }
 }
 
-/// How the handler parses a delivery's data.
+/// How the handler parses a delivery's data: as its typed payload, or as any JSON.
 type Parse = fn(&Verified) -> Result<(), DispatchError>;
 
-fn parse<T: serde::de::DeserializeOwned>(delivery: &Verified) -> Result<(), DispatchError> {
-    delivery.parse::<T>().map(drop).map_err(DispatchError::payload)
-}
+const PARSE_CHARGE: Parse = |d| {
+    d.parse::<modem_pay::ChargeSucceeded>()
+        .map(drop)
+        .map_err(DispatchError::payload)
+};
+const PARSE_BAMOTF: Parse = |d| {
+    d.parse::<bamotf::PaymentIntentSucceeded>()
+        .map(drop)
+        .map_err(DispatchError::payload)
+};
+const PARSE_JSON: Parse = |d| {
+    d.parse::<serde_json::Value>()
+        .map(drop)
+        .map_err(DispatchError::payload)
+};
 
 #[derive(Default)]
 struct Tally {
@@ -864,7 +1058,11 @@ impl<P: Provider + Default> Handler for Probe<P> {
         Some(Ack::Immediate)
     }
 
-    fn handle<'a>(&'a self, delivery: &'a Verified, _: Context) -> BoxFuture<'a, Result<(), DispatchError>> {
+    fn handle<'a>(
+        &'a self,
+        delivery: &'a Verified,
+        _: Context,
+    ) -> BoxFuture<'a, Result<(), DispatchError>> {
         Box::pin(async move {
             self.tally.calls.fetch_add(1, Ordering::SeqCst);
             (self.parse)(delivery)?;
@@ -892,7 +1090,13 @@ struct Counting {
 struct CountingScheme(Arc<Counters>);
 
 impl Scheme for CountingScheme {
-    fn verify_at(&self, secrets: &[Secret], headers: &HeaderMap, body: &[u8], now: SystemTime) -> Result<(), VerifyError> {
+    fn verify_at(
+        &self,
+        secrets: &[Secret],
+        headers: &HeaderMap,
+        body: &[u8],
+        now: SystemTime,
+    ) -> Result<(), VerifyError> {
         self.0.verified.fetch_add(1, Ordering::SeqCst);
         HmacScheme::modem_pay().verify_at(secrets, headers, body, now)
     }
@@ -915,12 +1119,21 @@ impl Provider for Counting {
         &self.scheme
     }
 
-    fn envelope(&self, headers: &HeaderMap, body: &axum::body::Bytes) -> Result<Envelope, EnvelopeError> {
+    fn envelope(
+        &self,
+        headers: &HeaderMap,
+        body: &axum::body::Bytes,
+    ) -> Result<Envelope, EnvelopeError> {
         self.scheme.0.enveloped.fetch_add(1, Ordering::SeqCst);
         self.inner.envelope(headers, body)
     }
 
-    fn compose(&self, event_type: &str, data: &serde_json::Value, id: &str) -> (Vec<u8>, HeaderMap) {
+    fn compose(
+        &self,
+        event_type: &str,
+        data: &serde_json::Value,
+        id: &str,
+    ) -> (Vec<u8>, HeaderMap) {
         self.inner.compose(event_type, data, id)
     }
 }
@@ -937,7 +1150,10 @@ impl Default for Acme {
         let scheme = HmacScheme::builder(HEADER_ACME_SIGNATURE)
             .prefix("v1=")
             .signed_content("{timestamp}.{body}".parse().unwrap())
-            .timestamp_header(HEADER_ACME_TIMESTAMP, webhook_core::scheme::TimestampUnit::Seconds)
+            .timestamp_header(
+                HEADER_ACME_TIMESTAMP,
+                webhook_core::scheme::TimestampUnit::Seconds,
+            )
             .build()
             .unwrap();
         Self(CustomProvider::new("acme", scheme).dedupe_key_from(FieldSource::pointer("/id")))
@@ -953,11 +1169,20 @@ impl Provider for Acme {
         self.0.scheme()
     }
 
-    fn envelope(&self, headers: &HeaderMap, body: &axum::body::Bytes) -> Result<Envelope, EnvelopeError> {
+    fn envelope(
+        &self,
+        headers: &HeaderMap,
+        body: &axum::body::Bytes,
+    ) -> Result<Envelope, EnvelopeError> {
         self.0.envelope(headers, body)
     }
 
-    fn compose(&self, event_type: &str, data: &serde_json::Value, id: &str) -> (Vec<u8>, HeaderMap) {
+    fn compose(
+        &self,
+        event_type: &str,
+        data: &serde_json::Value,
+        id: &str,
+    ) -> (Vec<u8>, HeaderMap) {
         self.0.compose(event_type, data, id)
     }
 }
@@ -999,12 +1224,21 @@ impl Sender {
 
     /// A routine delivery body of this provider.
     fn body(self) -> Vec<u8> {
-        self.provider().compose("charge.succeeded", &serde_json::json!({ "id": "ch_1" }), "d-1").0
+        self.provider()
+            .compose(
+                "charge.succeeded",
+                &serde_json::json!({ "id": "ch_1" }),
+                "d-1",
+            )
+            .0
     }
 
     /// The envelope headers (not the signature) a delivery of this provider carries.
     fn headers_without_signature(self) -> HeaderMap {
-        let mut headers = self.provider().compose("charge.succeeded", &serde_json::json!({}), "d-1").1;
+        let mut headers = self
+            .provider()
+            .compose("charge.succeeded", &serde_json::json!({}), "d-1")
+            .1;
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         if let Self::StandardWebhooks = self {
             headers.insert(HEADER_WEBHOOK_ID, HeaderValue::from_static("msg_1"));
@@ -1014,21 +1248,39 @@ impl Sender {
 
     /// `body`, whatever it holds, signed now with the test secret.
     fn sign(self, body: &[u8]) -> HeaderMap {
-        let input = SignInput { now: SystemTime::now(), id: Some("msg_1") };
+        let input = SignInput {
+            now: SystemTime::now(),
+            id: Some("msg_1"),
+        };
         let mut headers = self.headers_without_signature();
-        headers.extend(self.provider().scheme().sign_at(&test_secret(), body, input));
+        headers.extend(
+            self.provider()
+                .scheme()
+                .sign_at(&test_secret(), body, input),
+        );
         headers
     }
 
     /// The scheme's headers, present and current, with a signature of about 1 MiB.
     fn megabyte_signature(self) -> HeaderMap {
         let mut headers = self.headers_without_signature();
-        let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap();
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap();
         let (name, value) = match self {
             Self::ModemPay => (HEADER_MODEM_SIGNATURE, "a".repeat(LIMIT)),
-            Self::GitHub => (HEADER_GITHUB_SIGNATURE_256, format!("sha256={}", "a".repeat(LIMIT))),
-            Self::Bamotf => (HEADER_BAMOTF_SIGNATURE, format!("v={},d={}", now.as_millis(), "a".repeat(LIMIT))),
-            Self::Stripe => (HEADER_STRIPE_SIGNATURE, format!("t={},{}", now.as_secs(), "v1=ab,".repeat(LIMIT / 6))),
+            Self::GitHub => (
+                HEADER_GITHUB_SIGNATURE_256,
+                format!("sha256={}", "a".repeat(LIMIT)),
+            ),
+            Self::Bamotf => (
+                HEADER_BAMOTF_SIGNATURE,
+                format!("v={},d={}", now.as_millis(), "a".repeat(LIMIT)),
+            ),
+            Self::Stripe => (
+                HEADER_STRIPE_SIGNATURE,
+                format!("t={},{}", now.as_secs(), "v1=ab,".repeat(LIMIT / 6)),
+            ),
             Self::StandardWebhooks => {
                 headers.insert(HEADER_WEBHOOK_TIMESTAMP, HeaderValue::from(now.as_secs()));
                 (HEADER_WEBHOOK_SIGNATURE, "v1,AAAA ".repeat(LIMIT / 8))
@@ -1047,7 +1299,10 @@ impl Sender {
 fn signed_charge(provider: &ModemPay, id: &str) -> (HeaderMap, Vec<u8>) {
     let data: serde_json::Value = serde_json::from_str(&charge_json(id)).unwrap();
     let (body, mut headers) = provider.compose("charge.succeeded", &data, id);
-    let input = SignInput { now: SystemTime::now(), id: None };
+    let input = SignInput {
+        now: SystemTime::now(),
+        id: None,
+    };
     headers.extend(provider.scheme().sign_at(&test_secret(), &body, input));
     (headers, body)
 }
