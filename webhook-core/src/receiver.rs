@@ -52,7 +52,7 @@ pub struct Receiver {
 
 struct Inner {
     provider: Arc<dyn Provider>,
-    /// The provider's name for metrics labels, leaked once per receiver built.
+    /// The provider's name for metrics labels.
     provider_label: &'static str,
     secrets: Vec<Secret>,
     dispatcher: Dispatcher,
@@ -221,6 +221,19 @@ impl Receiver {
     }
 }
 
+/// A `'static` copy of `name` for metrics labels, leaked once per distinct name however
+/// many receivers are built.
+fn interned(name: &str) -> &'static str {
+    static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut names = NAMES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(known) = names.iter().find(|known| **known == name) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.push(leaked);
+    leaked
+}
+
 fn unavailable_reason(error: &SinkError) -> &'static str {
     match error {
         SinkError::Full => "overloaded",
@@ -376,7 +389,7 @@ impl<H: Handler> ReceiverBuilder<H> {
         let provider = self
             .provider
             .unwrap_or_else(|| Arc::new(H::Provider::default()));
-        let provider_label: &'static str = Box::leak(provider.name().to_owned().into_boxed_str());
+        let provider_label = interned(provider.name());
         let dispatcher = Dispatcher::new(Arc::new(self.handler), self.handler_timeout, self.retry);
         let sink = self.sink.unwrap_or_else(|| Arc::new(MemorySink::new()));
         sink.start(dispatcher.clone());
