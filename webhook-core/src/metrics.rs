@@ -28,10 +28,9 @@ pub(crate) fn handler_finished(
     outcome: &'static str,
     took: Duration,
 ) {
-    let (provider, event_type) = (provider.to_owned(), event_type.to_owned());
     metrics::histogram!(
         "webhook_handler_duration_seconds",
-        "provider" => provider.clone(), "event_type" => event_type.clone(), "outcome" => outcome
+        "provider" => provider.to_owned(), "event_type" => event_type.to_owned(), "outcome" => outcome
     )
     .record(took.as_secs_f64());
     let counter = match outcome {
@@ -39,7 +38,8 @@ pub(crate) fn handler_finished(
         "dead" => "webhook_dead_letters_total",
         _ => return,
     };
-    metrics::counter!(counter, "provider" => provider, "event_type" => event_type).increment(1);
+    metrics::counter!(counter, "provider" => provider.to_owned(), "event_type" => event_type.to_owned())
+        .increment(1);
 }
 
 pub(crate) fn queue_depth(sink: &'static str, depth: usize) {

@@ -5,17 +5,20 @@
 //! and an id header. It is built once, validated, then used like any other [`Scheme`].
 
 use std::str::FromStr;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use hmac::Hmac;
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
 use http::{HeaderMap, HeaderName};
 use sha2::{Sha256, Sha512};
+use subtle::ConstantTimeEq;
 
 use super::{
-    Scheme, SignInput, VerifyError, generate_message_id, header_str, hmac, insert_header,
-    parse_digits, signatures_match, unix_millis, unix_secs, within,
+    Scheme, SignInput, VerifyError, generate_message_id, header_str, insert_header, parse_digits,
+    signatures_match, unix_millis, unix_secs, within,
 };
 use crate::Secret;
 
@@ -38,13 +41,137 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
-    /// The MAC of the concatenation of `parts` under `key`.
-    fn mac(self, key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
+    /// The HMAC state keyed with `key`, before any message.
+    fn keyed(self, key: &[u8]) -> Keyed {
+        // HMAC hashes over-long keys and pads short ones, so every key length is accepted.
+        const ANY_LENGTH: &str = "HMAC accepts keys of any length";
         match self {
-            Self::Sha256 => hmac::<Hmac<Sha256>>(key, parts),
-            Self::Sha512 => hmac::<Hmac<Sha512>>(key, parts),
+            Self::Sha256 => {
+                Keyed::Sha256(<Hmac<Sha256> as KeyInit>::new_from_slice(key).expect(ANY_LENGTH))
+            }
+            Self::Sha512 => {
+                Keyed::Sha512(<Hmac<Sha512> as KeyInit>::new_from_slice(key).expect(ANY_LENGTH))
+            }
         }
     }
+}
+
+/// The largest MAC any [`Algorithm`] produces (SHA-512), in bytes.
+const MAX_MAC_LEN: usize = 64;
+
+/// An HMAC state keyed with one secret, ready to be cloned for each message.
+#[derive(Clone)]
+enum Keyed {
+    Sha256(Hmac<Sha256>),
+    Sha512(Hmac<Sha512>),
+}
+
+impl Keyed {
+    fn algorithm(&self) -> Algorithm {
+        match self {
+            Self::Sha256(_) => Algorithm::Sha256,
+            Self::Sha512(_) => Algorithm::Sha512,
+        }
+    }
+
+    /// The MAC of the concatenation of `parts`, written into `out`; returns its length.
+    fn mac_into(self, parts: impl Iterator<Item = impl AsRef<[u8]>>, out: &mut [u8]) -> usize {
+        fn run<M: Mac>(
+            mut mac: M,
+            parts: impl Iterator<Item = impl AsRef<[u8]>>,
+            out: &mut [u8],
+        ) -> usize {
+            for part in parts {
+                mac.update(part.as_ref());
+            }
+            let bytes = mac.finalize().into_bytes();
+            out[..bytes.len()].copy_from_slice(&bytes);
+            bytes.len()
+        }
+        match self {
+            Self::Sha256(mac) => run(mac, parts, out),
+            Self::Sha512(mac) => run(mac, parts, out),
+        }
+    }
+}
+
+/// How many secrets' keyed HMAC states a scheme remembers (rotation rarely needs more
+/// than two at once); further secrets are keyed on every use.
+const KEY_CACHE_SLOTS: usize = 4;
+
+/// Keyed HMAC states of the secrets a scheme has verified with, so that the key schedule
+/// (two compressions, about a microsecond for SHA-512) runs once per secret rather than
+/// once per delivery. Entries are never shown: `Debug` prints only their count. A clone
+/// starts empty, and caches never make two schemes unequal.
+#[derive(Default)]
+struct KeyCache {
+    entries: Mutex<Vec<(Box<[u8]>, Keyed)>>,
+}
+
+impl KeyCache {
+    fn entries(&self) -> MutexGuard<'_, Vec<(Box<[u8]>, Keyed)>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The state for `key` under `algorithm`, from the cache when it holds it.
+    fn keyed(&self, algorithm: Algorithm, key: &[u8]) -> Keyed {
+        {
+            let entries = self.entries();
+            let hit = entries
+                .iter()
+                .find(|(cached, keyed)| keyed.algorithm() == algorithm && **cached == *key);
+            if let Some((_, keyed)) = hit {
+                return keyed.clone();
+            }
+        }
+        let keyed = algorithm.keyed(key);
+        let mut entries = self.entries();
+        if entries.len() < KEY_CACHE_SLOTS {
+            entries.push((key.into(), keyed.clone()));
+        }
+        keyed
+    }
+}
+
+impl Clone for KeyCache {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for KeyCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for KeyCache {}
+
+impl std::fmt::Debug for KeyCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyCache({} keyed)", self.entries().len())
+    }
+}
+
+/// Decodes `text` as lowercase hex into `out`; `None` unless it is exactly `out.len()`
+/// bytes of lowercase hex (uppercase is refused, as the senders' libraries never write it).
+fn decode_lower_hex(text: &[u8], out: &mut [u8]) -> Option<()> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        }
+    }
+    if text.len() != out.len() * 2 {
+        return None;
+    }
+    for (byte, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
+        *byte = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    }
+    Some(())
 }
 
 /// How the MAC is written in the header.
@@ -174,14 +301,18 @@ impl SignedContent {
     }
 
     /// The byte slices to feed the MAC, in order.
-    fn resolve<'a>(&'a self, body: &'a [u8], timestamp: &'a str, id: &'a str) -> Vec<&'a [u8]> {
-        let resolve_one = |part: &'a Part| match part {
+    fn resolve<'a>(
+        &'a self,
+        body: &'a [u8],
+        timestamp: &'a str,
+        id: &'a str,
+    ) -> impl Iterator<Item = &'a [u8]> {
+        self.parts.iter().map(move |part| match part {
             Part::Literal(text) => text.as_bytes(),
             Part::Body => body,
             Part::Timestamp => timestamp.as_bytes(),
             Part::Id => id.as_bytes(),
-        };
-        self.parts.iter().map(resolve_one).collect()
+        })
     }
 }
 
@@ -279,6 +410,7 @@ pub struct HmacScheme {
     timestamp: Option<TimestampHeader>,
     tolerance: Duration,
     id_header: Option<&'static str>,
+    keys: KeyCache,
 }
 
 impl HmacScheme {
@@ -296,6 +428,7 @@ impl HmacScheme {
                 timestamp: None,
                 tolerance: DEFAULT_TOLERANCE,
                 id_header: None,
+                keys: KeyCache::default(),
             },
         }
     }
@@ -314,11 +447,60 @@ impl HmacScheme {
             .scheme
     }
 
+    /// The MAC of what `secret` signs, written into `out`; returns its length.
+    fn mac_into(
+        &self,
+        secret: &Secret,
+        body: &[u8],
+        timestamp: &str,
+        id: &str,
+        out: &mut [u8; MAX_MAC_LEN],
+    ) -> usize {
+        let keyed = self.keys.keyed(self.algorithm, secret.expose_bytes());
+        keyed.mac_into(self.content.resolve(body, timestamp, id), out)
+    }
+
     /// The signature with `prefix`, and the text of the timestamp and id headers it covers.
     fn signature(&self, secret: &Secret, body: &[u8], timestamp: &str, id: &str) -> String {
-        let parts = self.content.resolve(body, timestamp, id);
-        let mac = self.algorithm.mac(secret.expose_bytes(), &parts);
-        format!("{}{}", self.prefix, self.encoding.encode(&mac))
+        let mut mac = [0u8; MAX_MAC_LEN];
+        let len = self.mac_into(secret, body, timestamp, id, &mut mac);
+        format!("{}{}", self.prefix, self.encoding.encode(&mac[..len]))
+    }
+
+    /// True when `encoded` (the header after the prefix) is the encoding of a MAC one of
+    /// `secrets` produced, compared in time independent of the MAC's contents.
+    fn matches(
+        &self,
+        secrets: &[Secret],
+        encoded: &str,
+        body: &[u8],
+        timestamp: &str,
+        id: &str,
+    ) -> bool {
+        let mut claimed = [0u8; MAX_MAC_LEN];
+        let mut expected = [0u8; MAX_MAC_LEN];
+        match self.encoding {
+            Encoding::Hex => {
+                let len = match self.algorithm {
+                    Algorithm::Sha256 => 32,
+                    Algorithm::Sha512 => 64,
+                };
+                // Lowercase hex decodes one-to-one, so comparing the decoded bytes is
+                // comparing the text; anything else is no MAC we could have produced.
+                if decode_lower_hex(encoded.as_bytes(), &mut claimed[..len]).is_none() {
+                    return false;
+                }
+                secrets.iter().any(|secret| {
+                    let n = self.mac_into(secret, body, timestamp, id, &mut expected);
+                    bool::from(expected[..n].ct_eq(&claimed[..len]))
+                })
+            }
+            Encoding::Base64 => secrets.iter().any(|secret| {
+                let n = self.mac_into(secret, body, timestamp, id, &mut expected);
+                let text = self.encoding.encode(&expected[..n]);
+                signatures_match(text.as_bytes(), encoded.as_bytes())
+            }),
+        }
     }
 
     /// The timestamp header's text, after checking it lies within the window.
@@ -362,10 +544,8 @@ impl Scheme for HmacScheme {
         }
         let timestamp = self.checked_timestamp(headers, now)?;
         let id = self.id(headers)?;
-        let matched = secrets.iter().any(|secret| {
-            let expected = self.signature(secret, body, timestamp, id);
-            signatures_match(expected.as_bytes(), candidate.as_bytes())
-        });
+        let encoded = &candidate[self.prefix.len()..];
+        let matched = self.matches(secrets, encoded, body, timestamp, id);
         matched.then_some(()).ok_or(VerifyError::NoSignatureMatched)
     }
 

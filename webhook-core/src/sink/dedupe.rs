@@ -36,19 +36,27 @@ impl Recent {
 
     /// Claims `key` for new work: false when it is pending or done within the TTL.
     pub(crate) fn claim(&mut self, key: &str, now: Instant) -> bool {
-        if let Some((seen, at)) = self.entries.get(key) {
+        if let Some((seen, at)) = self.entries.get_mut(key) {
             let live = now.saturating_duration_since(*at) < self.ttl;
             if live && *seen != Seen::Dead {
                 return false;
             }
+            *seen = Seen::Pending;
+            *at = now;
+        } else {
+            self.entries.insert(key.to_owned(), (Seen::Pending, now));
         }
-        self.entries.insert(key.to_owned(), (Seen::Pending, now));
         self.prune(now);
         true
     }
 
     pub(crate) fn mark(&mut self, key: &str, seen: Seen, now: Instant) {
-        self.entries.insert(key.to_owned(), (seen, now));
+        match self.entries.get_mut(key) {
+            Some(entry) => *entry = (seen, now),
+            None => {
+                self.entries.insert(key.to_owned(), (seen, now));
+            }
+        }
     }
 
     /// Forgets expired keys once the map has doubled since the last prune, so the

@@ -2,7 +2,7 @@
 //! runtime. Fast; an acknowledged event dies with the process (use a durable inbox
 //! from `webhook-inbox` where that matters).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -41,6 +41,8 @@ struct Inner {
     workers: usize,
     slots: Arc<Semaphore>,
     settled: Notify,
+    /// How many `idle` calls are waiting on `settled`: `finish` notifies only then.
+    idlers: AtomicUsize,
     tx: mpsc::UnboundedSender<Job>,
     rx: Mutex<Option<mpsc::UnboundedReceiver<Job>>>,
     recent: Mutex<Recent>,
@@ -127,6 +129,7 @@ impl MemorySink {
             workers,
             slots: Arc::new(Semaphore::new(capacity)),
             settled: Notify::new(),
+            idlers: AtomicUsize::new(0),
             tx,
             rx: Mutex::new(Some(rx)),
             recent: Mutex::new(Recent::new(ttl)),
@@ -271,14 +274,34 @@ impl Inner {
         lock(&self.recent).mark(job.delivery.dedupe_key(), seen, Instant::now());
         drop(job);
         crate::metrics::queue_depth("memory", self.capacity - self.slots.available_permits());
-        self.settled.notify_waiters();
+        // Pairs with the fence in `idle`: either this sees its waiter, or it sees the
+        // slot freed above.
+        fence(Ordering::SeqCst);
+        if self.idlers.load(Ordering::SeqCst) > 0 {
+            self.settled.notify_waiters();
+        }
     }
 
     async fn idle(&self) {
+        /// Counts this call among the waiters until it returns or is dropped.
+        struct Waiting<'a>(&'a AtomicUsize);
+
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+
+        let _waiting = {
+            self.idlers.fetch_add(1, Ordering::SeqCst);
+            Waiting(&self.idlers)
+        };
         loop {
             let settled = self.settled.notified();
             tokio::pin!(settled);
             settled.as_mut().enable();
+            // Pairs with the fence in `finish` (see there).
+            fence(Ordering::SeqCst);
             if self.slots.available_permits() == self.capacity {
                 return;
             }
