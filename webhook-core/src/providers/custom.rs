@@ -149,6 +149,7 @@ impl Provider for CustomProvider {
         if is_blank(body) {
             return Err(EnvelopeError::Empty);
         }
+        super::utf8(body)?;
         let event_type = text(&self.spec.event_type, "event type", headers, body)?;
         let dedupe_key = text(&self.spec.dedupe_key, "dedupe key", headers, body)?;
         let data = data(&self.spec.data, headers, body)?;

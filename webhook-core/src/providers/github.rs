@@ -100,6 +100,7 @@ impl Provider for GitHub {
         let event = header_str(headers, EVENT).ok_or(EnvelopeError::Missing(EVENT))?;
         let delivery = header_str(headers, DELIVERY).ok_or(EnvelopeError::Missing(DELIVERY))?;
         let json = json_of(body)?;
+        super::utf8(&json)?;
         let action =
             string_member(&json, "action").map_err(|e| EnvelopeError::NotJson(e.to_string()))?;
         let event_type = match action {

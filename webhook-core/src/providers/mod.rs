@@ -263,10 +263,20 @@ fn parse_wire<'a, T: Deserialize<'a>>(
     if is_blank(body) {
         return Err(EnvelopeError::Empty);
     }
+    utf8(body)?;
     serde_json::from_slice(body).map_err(|e| match e.classify() {
         Category::Data => EnvelopeError::Missing(shape),
         Category::Io | Category::Syntax | Category::Eof => EnvelopeError::NotJson(e.to_string()),
     })
+}
+
+/// JSON is UTF-8 throughout, and serde_json does not check the members it skips: check
+/// the whole body first, so an invalid byte anywhere is a malformed body.
+fn utf8(body: &[u8]) -> Result<(), EnvelopeError> {
+    match std::str::from_utf8(body) {
+        Ok(_) => Ok(()),
+        Err(error) => Err(EnvelopeError::NotJson(error.to_string())),
+    }
 }
 
 /// The value of `key` in the JSON object `json`, reading no further than that key.
