@@ -61,6 +61,27 @@ pub(crate) trait Store: Clone + Send + Sync + 'static {
         outcome: &Outcome,
     ) -> impl Future<Output = Result<bool, InboxError>> + Send;
 
+    /// Settles one attempt (`settled`: id, its owner, outcome) and claims the next
+    /// row for `owner`, as [`Store::settle`] then [`Store::claim`]; a backend may share
+    /// one commit between them.
+    fn settle_and_claim(
+        &self,
+        settled: (i64, &str, &Outcome),
+        owner: &str,
+        lease: Duration,
+    ) -> impl Future<
+        Output = (
+            Result<bool, InboxError>,
+            Result<Option<DeliveryRecord>, InboxError>,
+        ),
+    > + Send {
+        async move {
+            let (id, settled_owner, outcome) = settled;
+            let settle = self.settle(id, settled_owner, outcome).await;
+            (settle, self.claim(owner, lease).await)
+        }
+    }
+
     /// Puts the running rows of every owner starting with `instance/` back to pending,
     /// not counting their abandoned attempt. Returns how many.
     fn release(&self, instance: &str) -> impl Future<Output = Result<u64, InboxError>> + Send;

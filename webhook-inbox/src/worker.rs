@@ -56,18 +56,37 @@ pub(crate) struct Worker<S> {
 
 impl<S: Store> Worker<S> {
     /// Claims and handles rows until `stop` turns true (or the inbox is dropped); a
-    /// handler already running finishes first.
+    /// handler already running finishes first, and its verdict is recorded.
     pub(crate) async fn run(self, mut stop: watch::Receiver<bool>) {
-        let mut going = true;
-        while going && !*stop.borrow() {
+        // The last attempt, recorded together with the next claim.
+        let mut finished: Option<(i64, String, Outcome)> = None;
+        loop {
+            if *stop.borrow() {
+                if let Some((id, owner, outcome)) = finished {
+                    report(id, self.store.settle(id, &owner, &outcome).await);
+                }
+                return;
+            }
             // Registered before the claim, so a wake-up during it is not missed.
             let wakeup = self.store.wakeup().notified();
             tokio::pin!(wakeup);
             wakeup.as_mut().enable();
             let owner = self.owners.next();
-            going = match self.store.claim(&owner, self.lease).await {
+            let claimed = match finished.take() {
+                Some((id, settled_owner, outcome)) => {
+                    let (settled, claimed) = self
+                        .store
+                        .settle_and_claim((id, &settled_owner, &outcome), &owner, self.lease)
+                        .await;
+                    report(id, settled);
+                    claimed
+                }
+                None => self.store.claim(&owner, self.lease).await,
+            };
+            let going = match claimed {
                 Ok(Some(record)) => {
-                    self.handle(record, &owner).await;
+                    let (id, outcome) = self.handle(record, &owner).await;
+                    finished = Some((id, owner, outcome));
                     true
                 }
                 Ok(None) => self.wait(wakeup, &mut stop).await,
@@ -76,6 +95,9 @@ impl<S: Store> Worker<S> {
                     self.wait(wakeup, &mut stop).await
                 }
             };
+            if !going {
+                return;
+            }
         }
     }
 
@@ -88,7 +110,8 @@ impl<S: Store> Worker<S> {
         }
     }
 
-    async fn handle(&self, record: DeliveryRecord, owner: &str) {
+    /// Runs the claimed row's handler; returns the outcome to record.
+    async fn handle(&self, record: DeliveryRecord, owner: &str) -> (i64, Outcome) {
         let id = record.id;
         let attempt = u32::try_from(record.attempts).unwrap_or(u32::MAX);
         let outcome = match record.restore() {
@@ -98,16 +121,7 @@ impl<S: Store> Worker<S> {
                 Outcome::Dead(error.to_string())
             }
         };
-        match self.store.settle(id, owner, &outcome).await {
-            Ok(true) => {}
-            Ok(false) => tracing::warn!(
-                id,
-                "lease lost before the attempt ended: its new owner decides"
-            ),
-            Err(error) => {
-                tracing::error!(id, %error, "recording the attempt failed: the row runs again after its lease")
-            }
-        }
+        (id, outcome)
     }
 
     /// Runs the handler; the heartbeat only ends when the lease is lost, and the
@@ -135,6 +149,20 @@ impl<S: Store> Worker<S> {
                     tracing::warn!(id, %error, "extending the lease failed; trying again")
                 }
             }
+        }
+    }
+}
+
+/// Logs how recording an attempt went.
+fn report(id: i64, settled: Result<bool, crate::error::InboxError>) {
+    match settled {
+        Ok(true) => {}
+        Ok(false) => tracing::warn!(
+            id,
+            "lease lost before the attempt ended: its new owner decides"
+        ),
+        Err(error) => {
+            tracing::error!(id, %error, "recording the attempt failed: the row runs again after its lease")
         }
     }
 }

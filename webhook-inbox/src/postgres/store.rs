@@ -1,7 +1,7 @@
 //! The worker-side queries and submits on Postgres.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 use tokio::sync::Notify;
@@ -19,7 +19,12 @@ pub(super) struct PgStore {
     pool: PgPool,
     schema: Arc<str>,
     wakeup: Arc<Notify>,
+    /// The last outstanding count, when it was taken, plus the rows accepted since.
+    outstanding: Arc<Mutex<Option<(Instant, u64)>>>,
 }
+
+/// How long a counted backlog stands in for a new `COUNT(*)`, while well under capacity.
+const COUNT_FRESH: Duration = Duration::from_millis(100);
 
 impl PgStore {
     pub(super) fn new(pool: PgPool, schema: String) -> Self {
@@ -27,6 +32,7 @@ impl PgStore {
             pool,
             schema: schema.into(),
             wakeup: Arc::new(Notify::new()),
+            outstanding: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -60,10 +66,26 @@ impl PgStore {
         row: &NewRow,
         max_pending: u64,
     ) -> Result<Result<Submitted, SinkError>, sqlx::Error> {
-        let outstanding: i64 = sqlx::query_scalar(sql::OUTSTANDING)
-            .fetch_one(&self.pool)
-            .await?;
-        if u64::try_from(outstanding).unwrap_or(0) >= max_pending {
+        // Under half the capacity a recent count (plus what this process stored since)
+        // is close enough; nearer the limit every submit counts again.
+        let cached = self
+            .cache()
+            .filter(|(at, count)| {
+                at.elapsed() < COUNT_FRESH && count.saturating_mul(2) < max_pending
+            })
+            .map(|(_, count)| count);
+        let outstanding = match cached {
+            Some(count) => count,
+            None => {
+                let count: i64 = sqlx::query_scalar(sql::OUTSTANDING)
+                    .fetch_one(&self.pool)
+                    .await?;
+                let count = u64::try_from(count).unwrap_or(0);
+                *self.lock_cache() = Some((Instant::now(), count));
+                count
+            }
+        };
+        if outstanding >= max_pending {
             return self.duplicate_or_full(row).await;
         }
         let stored: Option<i64> = sqlx::query_scalar(sql::UPSERT)
@@ -79,10 +101,23 @@ impl PgStore {
             .fetch_optional(&self.pool)
             .await?;
         Ok(Ok(if stored.is_some() {
+            if let Some((_, count)) = self.lock_cache().as_mut() {
+                *count += 1;
+            }
             Submitted::Accepted
         } else {
             Submitted::Duplicate
         }))
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, Option<(Instant, u64)>> {
+        self.outstanding
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn cache(&self) -> Option<(Instant, u64)> {
+        *self.lock_cache()
     }
 
     /// At capacity a live duplicate is still a duplicate; anything else is refused.

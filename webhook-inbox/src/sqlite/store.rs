@@ -7,7 +7,7 @@ use sqlx::SqlitePool;
 use tokio::sync::Notify;
 use webhook_core::{SinkError, Submitted};
 
-use super::group_commit::GroupCommit;
+use super::group_commit::{GroupCommit, answer};
 use super::sql;
 use crate::error::InboxError;
 use crate::record::{DeliveryRecord, NewRow};
@@ -59,35 +59,32 @@ impl Store for SqliteStore {
         owner: &str,
         lease: Duration,
     ) -> Result<Option<DeliveryRecord>, InboxError> {
-        let claimed = sqlx::query_as(sql::CLAIM)
-            .bind(owner)
-            .bind(unix_ms::from_duration(lease))
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(claimed)
+        answer(self.writer.claim(owner, lease).await).await
     }
 
     async fn extend(&self, id: i64, owner: &str, lease: Duration) -> Result<bool, InboxError> {
-        let done = sqlx::query(sql::EXTEND)
-            .bind(id)
-            .bind(owner)
-            .bind(unix_ms::from_duration(lease))
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        answer(self.writer.extend(id, owner, lease).await).await
     }
 
     async fn settle(&self, id: i64, owner: &str, outcome: &Outcome) -> Result<bool, InboxError> {
-        let query = match outcome {
-            Outcome::Done => sqlx::query(sql::DONE).bind(id).bind(owner),
-            Outcome::Retry { after, error } => sqlx::query(sql::RETRY)
-                .bind(id)
-                .bind(owner)
-                .bind(unix_ms::from_duration(*after))
-                .bind(error),
-            Outcome::Dead(error) => sqlx::query(sql::DEAD).bind(id).bind(owner).bind(error),
-        };
-        Ok(query.execute(&self.pool).await?.rows_affected() == 1)
+        answer(self.writer.settle(id, owner, outcome).await).await
+    }
+
+    /// Both queued before either is awaited, so they usually share one round (one
+    /// commit); the writer runs settles before claims either way.
+    async fn settle_and_claim(
+        &self,
+        settled: (i64, &str, &Outcome),
+        owner: &str,
+        lease: Duration,
+    ) -> (
+        Result<bool, InboxError>,
+        Result<Option<DeliveryRecord>, InboxError>,
+    ) {
+        let (id, settled_owner, outcome) = settled;
+        let settle = self.writer.settle(id, settled_owner, outcome).await;
+        let claim = self.writer.claim(owner, lease).await;
+        (answer(settle).await, answer(claim).await)
     }
 
     async fn release(&self, instance: &str) -> Result<u64, InboxError> {
