@@ -25,7 +25,7 @@ pub mod sink;
 pub mod testing;
 
 pub use answer::Answer;
-pub use clock::Clock;
+pub use clock::{Clock, rfc3339};
 pub use delivery::{Rejection, Request, Verified};
 pub use dispatch::{Dispatcher, Verdict};
 pub use event::{CatalogueEntry, Event, Sample};

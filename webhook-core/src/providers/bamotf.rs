@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{StrField, iso8601, parse_wire, slice_of, to_json, uuid_v4};
+use super::{StrField, parse_wire, slice_of, to_json, uuid_v4};
 use crate::event::CatalogueEntry;
 use crate::provider::{Envelope, EnvelopeError, Provider};
 use crate::scheme::{BamotfScheme, Scheme};
@@ -93,7 +93,7 @@ impl Provider for Bamotf {
     /// bamotf attempt.
     fn compose(&self, event_type: &str, data: &Value, id: &str) -> (Vec<u8>, HeaderMap) {
         let attempt_id = uuid_v4();
-        let created = iso8601(SystemTime::now());
+        let created = crate::clock::rfc3339(SystemTime::now());
         let body = to_json(&Outgoing {
             id: &attempt_id,
             idempotence_key: id,

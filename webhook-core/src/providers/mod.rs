@@ -11,7 +11,6 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::HeaderMap;
@@ -355,31 +354,6 @@ fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("envelopes of JSON values serialize")
 }
 
-/// `at` as JavaScript's `Date.toISOString()` writes it: `2024-05-01T12:00:00.000Z`.
-fn iso8601(at: SystemTime) -> String {
-    let since = at.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = since.as_secs();
-    let (year, month, day) = civil_from_days(secs / 86_400);
-    let (h, m, s) = (secs % 86_400 / 3600, secs % 3600 / 60, secs % 60);
-    let ms = since.subsec_millis();
-    format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.{ms:03}Z")
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`, for days on or after the epoch).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
-
 /// A random version-4 UUID, for the ids senders mint per attempt.
 fn uuid_v4() -> String {
     let mut b = [0u8; 16];
@@ -399,17 +373,20 @@ fn uuid_v4() -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
 
     #[test]
-    fn iso8601_matches_javascript() {
-        assert_eq!(iso8601(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+    fn rfc3339_matches_javascript() {
+        assert_eq!(
+            crate::clock::rfc3339(UNIX_EPOCH),
+            "1970-01-01T00:00:00.000Z"
+        );
         let at = UNIX_EPOCH + Duration::from_millis(1_772_150_635_078);
-        assert_eq!(iso8601(at), "2026-02-27T00:03:55.078Z");
+        assert_eq!(crate::clock::rfc3339(at), "2026-02-27T00:03:55.078Z");
         let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
-        assert_eq!(iso8601(leap), "2000-02-29T00:00:00.000Z");
+        assert_eq!(crate::clock::rfc3339(leap), "2000-02-29T00:00:00.000Z");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use super::{StrField, header_str, iso8601, parse_wire, slice_of, to_json};
+use super::{StrField, header_str, parse_wire, slice_of, to_json};
 use crate::provider::{Envelope, EnvelopeError, Provider};
 use crate::scheme::{Scheme, StandardWebhooksScheme};
 
@@ -80,7 +80,7 @@ impl Provider for StandardWebhooks {
 
     /// `id` becomes the `webhook-id` header (left out if it is not a valid header value).
     fn compose(&self, event_type: &str, data: &Value, id: &str) -> (Vec<u8>, HeaderMap) {
-        let timestamp = iso8601(SystemTime::now());
+        let timestamp = crate::clock::rfc3339(SystemTime::now());
         let body = to_json(&Outgoing {
             kind: event_type,
             timestamp: &timestamp,
