@@ -40,6 +40,10 @@ impl PgStore {
         &self.pool
     }
 
+    /// Nothing to do here: the table's trigger notifies every replica's workers when a
+    /// row becomes pending, replays included.
+    pub(super) fn wake_workers(&self) {}
+
     pub(super) fn schema(&self) -> &str {
         &self.schema
     }
