@@ -12,8 +12,7 @@
 
 use std::time::Duration;
 
-pub(crate) fn delivery(provider: &'static str, event_type: &str, outcome: &'static str) {
-    let event_type = event_type.to_owned();
+pub(crate) fn delivery(provider: &'static str, event_type: String, outcome: &'static str) {
     metrics::counter!("webhook_deliveries_total", "provider" => provider, "event_type" => event_type, "outcome" => outcome)
         .increment(1);
 }

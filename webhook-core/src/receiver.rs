@@ -97,7 +97,7 @@ impl Receiver {
             .instrument(span.clone())
             .await;
         span.record("outcome", answer.reason());
-        crate::metrics::delivery(self.inner.provider_label, &event_type, answer.reason());
+        crate::metrics::delivery(self.inner.provider_label, event_type, answer.reason());
         answer
     }
 

@@ -2,6 +2,25 @@
 //! the states and `$n` parameters, and differ only in their clock expression and in
 //! how a claim locks its row.
 
+/// Binds a stored row's nine upsert parameters ($1..$9 of `UPSERT`, in that order) to
+/// `query`: the one place the column order is written, for both backends.
+macro_rules! bind_upsert {
+    ($query:expr, $row:expr) => {
+        $query
+            .bind(&$row.provider)
+            .bind(&$row.dedupe_key)
+            .bind(&$row.event_type)
+            .bind(&$row.headers)
+            .bind(&$row.body)
+            .bind($row.data_start)
+            .bind($row.data_end)
+            .bind(&$row.data)
+            .bind($row.received_at)
+    };
+}
+
+pub(crate) use bind_upsert;
+
 /// Defines every statement as a `const` for a backend whose current time in epoch
 /// milliseconds is the SQL expression `$now`, and whose claim subquery ends with
 /// `$lock` (Postgres: `FOR UPDATE SKIP LOCKED`).

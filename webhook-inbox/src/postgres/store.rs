@@ -92,16 +92,7 @@ impl PgStore {
         if outstanding >= max_pending {
             return self.duplicate_or_full(row).await;
         }
-        let stored: Option<i64> = sqlx::query_scalar(sql::UPSERT)
-            .bind(&row.provider)
-            .bind(&row.dedupe_key)
-            .bind(&row.event_type)
-            .bind(&row.headers)
-            .bind(&row.body)
-            .bind(row.data_start)
-            .bind(row.data_end)
-            .bind(&row.data)
-            .bind(row.received_at)
+        let stored: Option<i64> = crate::sql::bind_upsert!(sqlx::query_scalar(sql::UPSERT), row)
             .fetch_optional(&self.pool)
             .await?;
         Ok(Ok(if stored.is_some() {

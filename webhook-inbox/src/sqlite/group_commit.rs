@@ -305,16 +305,7 @@ async fn store_all(
         let statement = upsert_many(chunk.len());
         let mut query = sqlx::query_as::<_, (String, String)>(&statement);
         for (row, _) in chunk {
-            query = query
-                .bind(&row.provider)
-                .bind(&row.dedupe_key)
-                .bind(&row.event_type)
-                .bind(&row.headers)
-                .bind(&row.body)
-                .bind(row.data_start)
-                .bind(row.data_end)
-                .bind(&row.data)
-                .bind(row.received_at);
+            query = crate::sql::bind_upsert!(query, row);
         }
         stored.extend(query.fetch_all(&mut *conn).await?);
     }
@@ -402,16 +393,7 @@ async fn store(
     }
     // The upsert returns the id only when it stored the row (new, or a dead one
     // revived); a live duplicate leaves the row as it is.
-    let stored: Option<i64> = sqlx::query_scalar(sql::UPSERT)
-        .bind(&row.provider)
-        .bind(&row.dedupe_key)
-        .bind(&row.event_type)
-        .bind(&row.headers)
-        .bind(&row.body)
-        .bind(row.data_start)
-        .bind(row.data_end)
-        .bind(&row.data)
-        .bind(row.received_at)
+    let stored: Option<i64> = crate::sql::bind_upsert!(sqlx::query_scalar(sql::UPSERT), row)
         .fetch_optional(&mut *conn)
         .await?;
     Ok(Ok(match stored {
