@@ -22,15 +22,17 @@ macro_rules! bind_upsert {
 pub(crate) use bind_upsert;
 
 /// Defines every statement as a `const` for a backend whose current time in epoch
-/// milliseconds is the SQL expression `$now`, and whose claim subquery ends with
-/// `$lock` (Postgres: `FOR UPDATE SKIP LOCKED`).
+/// milliseconds is the SQL expression `$now`, whose claim subquery reads the table as
+/// `$claim_from` (SQLite: through the outstanding rows' index, which its planner would
+/// otherwise pass over for the state index and then sort the whole backlog on every
+/// claim) and ends with `$lock` (Postgres: `FOR UPDATE SKIP LOCKED`).
 macro_rules! statements {
-    ($now:literal, $lock:literal) => {
+    ($now:literal, $claim_from:literal, $lock:literal) => {
         /// Claims the oldest due row: $1 owner, $2 lease (ms).
         pub(super) const CLAIM: &str = concat!(
             "UPDATE webhook_inbox SET state = 'running', attempts = attempts + 1, lease_owner = $1, \
              lease_expires_at = ", $now, " + $2, updated_at = ", $now, " \
-             WHERE id = (SELECT id FROM webhook_inbox \
+             WHERE id = (SELECT id FROM ", $claim_from, " \
                WHERE state IN ('pending', 'running', 'failed') \
                  AND (state = 'pending' \
                    OR (state = 'failed' AND retry_at <= ", $now, ") \

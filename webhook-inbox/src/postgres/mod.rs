@@ -23,6 +23,7 @@ use crate::record::NewRow;
 mod sql {
     crate::sql::statements!(
         "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)",
+        "webhook_inbox",
         " FOR UPDATE SKIP LOCKED"
     );
 }

@@ -6,7 +6,7 @@
 //! single write lock (no busy-handler sleeps).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{Notify, mpsc, oneshot};
@@ -161,16 +161,22 @@ pub(super) async fn answer<T>(
 
 async fn write(pool: SqlitePool, wakeup: Arc<Notify>, mut requests: mpsc::Receiver<Request>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut backlog = Backlog::default();
     while requests.recv_many(&mut batch, MAX_BATCH).await > 0 {
         // Settles and extensions first: a settle frees room for this round's submits,
-        // and a row settled here is never claimed again in the same round.
+        // and a row settled here is never claimed again in the same round. The `done`
+        // settles come first of all, together, so that one statement records them.
         batch.sort_by_key(|request| match request {
-            Request::Settle { .. } | Request::Extend { .. } => 0,
-            Request::Submit { .. } => 1,
-            Request::Claim { .. } => 2,
+            Request::Settle {
+                outcome: Outcome::Done,
+                ..
+            } => 0,
+            Request::Settle { .. } | Request::Extend { .. } => 1,
+            Request::Submit { .. } => 2,
+            Request::Claim { .. } => 3,
         });
         tracing::trace!(size = batch.len(), "inbox group commit");
-        match commit(&pool, &batch).await {
+        match commit(&pool, &batch, &mut backlog).await {
             Ok(replies) => {
                 if replies
                     .iter()
@@ -196,6 +202,8 @@ async fn write(pool: SqlitePool, wakeup: Arc<Notify>, mut requests: mpsc::Receiv
                 }
             }
             Err(error) => {
+                // What the round changed is rolled back: count the table again next time.
+                backlog.forget();
                 tracing::error!(%error, batch = batch.len(), "inbox commit failed: deliveries refused");
                 let message = error.to_string();
                 let failed = || {
@@ -217,14 +225,95 @@ async fn write(pool: SqlitePool, wakeup: Arc<Notify>, mut requests: mpsc::Receiv
     }
 }
 
+/// How long a counted backlog stands in for a new `COUNT(*)`, while well under capacity.
+const BACKLOG_FRESH: Duration = Duration::from_secs(1);
+
+/// The outstanding rows (pending, running, failed) as the writer knows them: counted in
+/// the table now and then, and kept up to date in between with what the writer itself
+/// changes. Counting is a scan of the whole backlog, so counting every round would make
+/// each round slower the longer the backlog grows. Other processes (and admin replays)
+/// change the table too, so the count is taken again every [`BACKLOG_FRESH`], and every
+/// round once the backlog is within half of the capacity: the capacity is exact near
+/// the limit.
+#[derive(Debug, Default)]
+struct Backlog {
+    counted_at: Option<Instant>,
+    rows: u64,
+}
+
+impl Backlog {
+    /// Counts the table again unless the last count is recent and the backlog, with
+    /// the `incoming` rows of this round, is far from `max_pending`.
+    async fn refresh(
+        &mut self,
+        conn: &mut SqliteConnection,
+        incoming: u64,
+        max_pending: u64,
+    ) -> Result<(), sqlx::Error> {
+        let fresh = self
+            .counted_at
+            .is_some_and(|at| at.elapsed() < BACKLOG_FRESH);
+        let far_from_full = self.rows.saturating_add(incoming).saturating_mul(2) < max_pending;
+        if !(fresh && far_from_full) {
+            self.rows = count(conn).await?;
+            self.counted_at = Some(Instant::now());
+        }
+        Ok(())
+    }
+
+    /// Counts again before the next round.
+    fn forget(&mut self) {
+        self.counted_at = None;
+    }
+}
+
 /// Runs a round in one transaction. Any database error rolls the whole round back, so
 /// nobody is answered `Ok` for a change that is not committed.
-async fn commit(pool: &SqlitePool, batch: &[Request]) -> Result<Vec<Reply>, sqlx::Error> {
+async fn commit(
+    pool: &SqlitePool,
+    batch: &[Request],
+    backlog: &mut Backlog,
+) -> Result<Vec<Reply>, sqlx::Error> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let submits = batch.iter().filter_map(|request| match request {
+        Request::Submit { max_pending, .. } => Some(*max_pending),
+        _ => None,
+    });
+    let incoming = submits.clone().count() as u64;
+    if let Some(max_pending) = submits.min() {
+        // Counted (when it is) before this round changes anything.
+        backlog.refresh(&mut tx, incoming, max_pending).await?;
+    }
+    // The backlog as this round leaves it.
+    let mut outstanding = backlog.rows;
     let mut replies = Vec::with_capacity(batch.len());
     let mut index = 0;
     while index < batch.len() {
         let reply = match &batch[index] {
+            Request::Settle {
+                outcome: Outcome::Done,
+                ..
+            } => {
+                // The done settles are contiguous (the round is sorted): record them together.
+                let settled: Vec<(i64, &str)> = batch[index..]
+                    .iter()
+                    .map_while(|request| match request {
+                        Request::Settle {
+                            id,
+                            owner,
+                            outcome: Outcome::Done,
+                            ..
+                        } => Some((*id, owner.as_str())),
+                        _ => None,
+                    })
+                    .collect();
+                index += settled.len();
+                let changed = done_all(&mut tx, &settled).await?;
+                let finished = changed.iter().filter(|changed| **changed).count() as u64;
+                outstanding = outstanding.saturating_sub(finished);
+                replies.extend(changed.into_iter().map(Reply::Changed));
+                continue;
+            }
             Request::Submit { .. } => {
                 // The submits are contiguous (the round is sorted): store them together.
                 let submits: Vec<(&NewRow, u64)> = batch[index..]
@@ -237,7 +326,7 @@ async fn commit(pool: &SqlitePool, batch: &[Request]) -> Result<Vec<Reply>, sqlx
                     })
                     .collect();
                 index += submits.len();
-                let answers = store_all(&mut tx, &submits).await?;
+                let answers = store_all(&mut tx, &submits, &mut outstanding).await?;
                 replies.extend(answers.into_iter().map(Reply::Submit));
                 continue;
             }
@@ -271,14 +360,99 @@ async fn commit(pool: &SqlitePool, batch: &[Request]) -> Result<Vec<Reply>, sqlx
                         .bind(error),
                     Outcome::Dead(error) => sqlx::query(sql::DEAD).bind(id).bind(owner).bind(error),
                 };
-                Reply::Changed(query.execute(&mut *tx).await?.rows_affected() == 1)
+                let changed = query.execute(&mut *tx).await?.rows_affected() == 1;
+                if changed && matches!(outcome, Outcome::Dead(_)) {
+                    outstanding = outstanding.saturating_sub(1);
+                }
+                Reply::Changed(changed)
             }
         };
         replies.push(reply);
         index += 1;
     }
     tx.commit().await?;
+    backlog.rows = outstanding;
     Ok(replies)
+}
+
+/// Marks claimed rows done, a few statements for the lot; each answer says whether
+/// that claim still held its row.
+///
+/// Lease owners are unique per claim (`<instance>/<claim number>`), so an owner names
+/// the one row it claimed: `id IN (..) AND lease_owner IN (..)` matches exactly the
+/// pairs asked for. Two settles of one row (one of them fenced out) are told apart only
+/// one at a time, so such a round records each on its own.
+async fn done_all(
+    conn: &mut SqliteConnection,
+    settled: &[(i64, &str)],
+) -> Result<Vec<bool>, sqlx::Error> {
+    let distinct: std::collections::HashSet<i64> = settled.iter().map(|(id, _)| *id).collect();
+    if distinct.len() < settled.len() {
+        let mut changed = Vec::with_capacity(settled.len());
+        for (id, owner) in settled {
+            let done = sqlx::query(sql::DONE)
+                .bind(id)
+                .bind(owner)
+                .execute(&mut *conn)
+                .await?;
+            changed.push(done.rows_affected() == 1);
+        }
+        return Ok(changed);
+    }
+    let mut changed_ids = std::collections::HashSet::with_capacity(settled.len());
+    for chunk in settled.chunks(DONE_CHUNK) {
+        // Padded to one of a few sizes by repeating the last pair (harmless in an `IN`
+        // list), so that a few prepared statements serve every round.
+        let size = DONE_SIZES
+            .iter()
+            .copied()
+            .find(|size| *size >= chunk.len())
+            .unwrap_or(DONE_CHUNK);
+        let last = chunk[chunk.len() - 1];
+        let padded = chunk
+            .iter()
+            .copied()
+            .chain(std::iter::repeat(last))
+            .take(size);
+        let statement = done_many(size);
+        let mut query = sqlx::query_scalar::<_, i64>(&statement);
+        let (ids, owners): (Vec<i64>, Vec<&str>) = padded.unzip();
+        for id in ids {
+            query = query.bind(id);
+        }
+        for owner in owners {
+            query = query.bind(owner);
+        }
+        changed_ids.extend(query.fetch_all(&mut *conn).await?);
+    }
+    Ok(settled
+        .iter()
+        .map(|(id, _)| changed_ids.contains(id))
+        .collect())
+}
+
+/// The sizes a batch of done settles is padded to, and the largest.
+const DONE_SIZES: [usize; 4] = [1, 8, 32, 128];
+const DONE_CHUNK: usize = 128;
+
+/// [`sql::DONE`] for `rows` `(id, owner)` pairs: `?1..?rows` ids, then as many owners.
+fn done_many(rows: usize) -> String {
+    let single = sql::DONE;
+    let where_at = single
+        .find(" WHERE ")
+        .expect("the done statement has a WHERE");
+    let list = |from: usize| {
+        (from..from + rows)
+            .map(|n| format!("?{n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "{} WHERE state = 'running' AND id IN ({}) AND lease_owner IN ({}) RETURNING id",
+        &single[..where_at],
+        list(1),
+        list(rows + 1)
+    )
 }
 
 /// Stores a round's submits. When they all fit under the capacity they go in as a few
@@ -287,15 +461,15 @@ async fn commit(pool: &SqlitePool, batch: &[Request]) -> Result<Vec<Reply>, sqlx
 async fn store_all(
     conn: &mut SqliteConnection,
     submits: &[(&NewRow, u64)],
+    outstanding: &mut u64,
 ) -> Result<Vec<Answer>, sqlx::Error> {
-    let mut outstanding = count(&mut *conn).await?;
     let fits = submits.iter().all(|(_, max_pending)| {
         outstanding.saturating_add(u64::try_from(submits.len()).unwrap_or(u64::MAX)) <= *max_pending
     });
     if !fits {
         let mut answers = Vec::with_capacity(submits.len());
         for (row, max_pending) in submits {
-            answers.push(store(&mut *conn, row, *max_pending, &mut outstanding).await?);
+            answers.push(store(&mut *conn, row, *max_pending, outstanding).await?);
         }
         return Ok(answers);
     }
@@ -309,6 +483,7 @@ async fn store_all(
         }
         stored.extend(query.fetch_all(&mut *conn).await?);
     }
+    *outstanding += stored.len() as u64;
     // The first submit of a stored event is the one that stored it; any later one in
     // the same round found it live, a duplicate.
     Ok(submits

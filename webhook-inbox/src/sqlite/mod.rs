@@ -18,11 +18,13 @@ use crate::engine::Engine;
 use crate::error::InboxError;
 use crate::record::NewRow;
 
-/// The SQLite statements: the clock is SQLite's, claims need no row locks (SQLite
-/// has one writer at a time).
+/// The SQLite statements: the clock is SQLite's, claims walk the outstanding rows'
+/// index in id order (stopping at the first due row) and need no row locks (SQLite has
+/// one writer at a time).
 mod sql {
     crate::sql::statements!(
         "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
+        "webhook_inbox INDEXED BY webhook_inbox_outstanding",
         ""
     );
 }
@@ -135,5 +137,38 @@ impl Sink for SqliteInbox {
 
     fn shutdown(&self, deadline: Duration) -> BoxFuture<'_, ()> {
         Box::pin(self.engine.shutdown(deadline))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SqliteInbox, sql};
+
+    /// SQLite's planner, left to itself, reads the state index and sorts every
+    /// outstanding row by id on each claim: a claim then costs the whole backlog.
+    #[tokio::test]
+    async fn claims_walk_the_outstanding_index_without_sorting_the_backlog() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let inbox = SqliteInbox::open(dir.path().join("plan.db"))
+            .await
+            .expect("the inbox opens");
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", sql::CLAIM))
+                .bind("owner")
+                .bind(30_000_i64)
+                .fetch_all(inbox.pool())
+                .await
+                .expect("the claim has a plan");
+        let steps: Vec<&str> = plan.iter().map(|(.., step)| step.as_str()).collect();
+        assert!(
+            steps
+                .iter()
+                .any(|step| step.contains("USING INDEX webhook_inbox_outstanding")),
+            "{steps:?}"
+        );
+        assert!(
+            !steps.iter().any(|step| step.contains("TEMP B-TREE")),
+            "{steps:?}"
+        );
     }
 }
