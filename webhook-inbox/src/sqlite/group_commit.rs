@@ -5,7 +5,7 @@
 //! throughput, and the inbox's own connections never wait on each other for SQLite's
 //! single write lock (no busy-handler sleeps).
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use sqlx::{SqliteConnection, SqlitePool};
@@ -163,6 +163,7 @@ async fn write(pool: SqlitePool, wakeup: Arc<Notify>, mut requests: mpsc::Receiv
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut backlog = Backlog::default();
     while requests.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        gather_submits(&mut requests, &mut batch).await;
         // Settles and extensions first: a settle frees room for this round's submits,
         // and a row settled here is never claimed again in the same round. The `done`
         // settles come first of all, together, so that one statement records them.
@@ -175,8 +176,14 @@ async fn write(pool: SqlitePool, wakeup: Arc<Notify>, mut requests: mpsc::Receiv
             Request::Submit { .. } => 2,
             Request::Claim { .. } => 3,
         });
-        tracing::trace!(size = batch.len(), "inbox group commit");
-        match commit(&pool, &batch, &mut backlog).await {
+        let started = Instant::now();
+        let committed = commit(&pool, &batch, &mut backlog).await;
+        tracing::trace!(
+            size = batch.len(),
+            took_us = started.elapsed().as_micros() as u64,
+            "inbox group commit"
+        );
+        match committed {
             Ok(replies) => {
                 if replies
                     .iter()
@@ -221,6 +228,29 @@ async fn write(pool: SqlitePool, wakeup: Arc<Notify>, mut requests: mpsc::Receiv
                     };
                 }
             }
+        }
+    }
+}
+
+/// How long a round of worker requests alone (claims, settles, lease extensions) waits
+/// for deliveries to share its commit.
+const WORKERS_WAIT: Duration = Duration::from_millis(2);
+
+/// Holds back a round that has no submit for up to [`WORKERS_WAIT`], until a submit
+/// joins it. Workers that finish quickly would otherwise commit a round (and fsync)
+/// for every handler, between the rounds that store deliveries and ahead of them; held
+/// back, their settles and claims ride along with the next deliveries' commit.
+async fn gather_submits(requests: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
+    let deadline = tokio::time::Instant::now() + WORKERS_WAIT;
+    while batch.len() < MAX_BATCH
+        && !batch
+            .iter()
+            .any(|request| matches!(request, Request::Submit { .. }))
+    {
+        let room = MAX_BATCH - batch.len();
+        match tokio::time::timeout_at(deadline, requests.recv_many(batch, room)).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
         }
     }
 }
@@ -414,8 +444,7 @@ async fn done_all(
             .copied()
             .chain(std::iter::repeat(last))
             .take(size);
-        let statement = done_many(size);
-        let mut query = sqlx::query_scalar::<_, i64>(&statement);
+        let mut query = sqlx::query_scalar::<_, i64>(done_many(size));
         let (ids, owners): (Vec<i64>, Vec<&str>) = padded.unzip();
         for id in ids {
             query = query.bind(id);
@@ -435,23 +464,33 @@ async fn done_all(
 const DONE_SIZES: [usize; 4] = [1, 8, 32, 128];
 const DONE_CHUNK: usize = 128;
 
-/// [`sql::DONE`] for `rows` `(id, owner)` pairs: `?1..?rows` ids, then as many owners.
-fn done_many(rows: usize) -> String {
+/// [`sql::DONE`] for `rows` (one of [`DONE_SIZES`]) `(id, owner)` pairs: the ids, then
+/// as many owners, as anonymous parameters (see [`build_upsert_many`]); built once per
+/// size.
+fn done_many(rows: usize) -> &'static str {
+    static STATEMENTS: OnceLock<Vec<String>> = OnceLock::new();
+    let statements = STATEMENTS.get_or_init(|| {
+        DONE_SIZES
+            .iter()
+            .map(|size| build_done_many(*size))
+            .collect()
+    });
+    let at = DONE_SIZES
+        .iter()
+        .position(|size| *size == rows)
+        .expect("padded to one of the sizes");
+    &statements[at]
+}
+
+fn build_done_many(rows: usize) -> String {
     let single = sql::DONE;
     let where_at = single
         .find(" WHERE ")
         .expect("the done statement has a WHERE");
-    let list = |from: usize| {
-        (from..from + rows)
-            .map(|n| format!("?{n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let list = vec!["?"; rows].join(", ");
     format!(
-        "{} WHERE state = 'running' AND id IN ({}) AND lease_owner IN ({}) RETURNING id",
+        "{} WHERE state = 'running' AND id IN ({list}) AND lease_owner IN ({list}) RETURNING id",
         &single[..where_at],
-        list(1),
-        list(rows + 1)
     )
 }
 
@@ -476,8 +515,7 @@ async fn store_all(
     // Which `(provider, dedupe_key)`s the upserts stored (new, or dead and revived).
     let mut stored = std::collections::HashSet::new();
     for chunk in submits.chunks(CHUNK) {
-        let statement = upsert_many(chunk.len());
-        let mut query = sqlx::query_as::<_, (String, String)>(&statement);
+        let mut query = sqlx::query_as::<_, (String, String)>(upsert_many(chunk.len()));
         for (row, _) in chunk {
             query = crate::sql::bind_upsert!(query, row);
         }
@@ -502,8 +540,18 @@ async fn store_all(
 /// Rows per multi-row upsert (9 parameters each).
 const CHUNK: usize = 32;
 
-/// [`sql::UPSERT`] for `rows` rows, returning the identity of each row it stored.
-fn upsert_many(rows: usize) -> String {
+/// [`sql::UPSERT`] for `rows` rows (1..=[`CHUNK`]), returning the identity of each row
+/// it stored; built once per size.
+fn upsert_many(rows: usize) -> &'static str {
+    static STATEMENTS: OnceLock<Vec<String>> = OnceLock::new();
+    let statements = STATEMENTS.get_or_init(|| (1..=CHUNK).map(build_upsert_many).collect());
+    &statements[rows - 1]
+}
+
+/// The `rows`-row upsert. Its parameters are anonymous (`?`), bound in order: SQLite
+/// looks a numbered parameter's name up by a linear search, which sqlx does for every
+/// parameter of every execution, so hundreds of `?NNN` would cost quadratic time.
+fn build_upsert_many(rows: usize) -> String {
     let single = sql::UPSERT;
     let values_at = single
         .find("VALUES (")
@@ -515,26 +563,31 @@ fn upsert_many(rows: usize) -> String {
         .find("RETURNING id")
         .expect("the upsert returns the id");
     let tuple = &single[values_at + "VALUES ".len()..conflict_at];
-    let mut statement = String::with_capacity(single.len() + rows * (tuple.len() + 16));
+    // `$1`..`$9` appear in order, once each, so `?` binds them in the same order.
+    let mut anonymous = String::with_capacity(tuple.len());
+    let mut rest = tuple;
+    let mut expected = 1;
+    while let Some(at) = rest.find('$') {
+        anonymous.push_str(&rest[..at]);
+        let digits = rest[at + 1..]
+            .find(|c: char| !c.is_ascii_digit())
+            .map_or(rest.len() - at - 1, |end| end);
+        let number: usize = rest[at + 1..at + 1 + digits]
+            .parse()
+            .expect("a numbered parameter");
+        assert_eq!(number, expected, "the upsert's parameters appear in order");
+        expected += 1;
+        anonymous.push('?');
+        rest = &rest[at + 1 + digits..];
+    }
+    anonymous.push_str(rest);
+    let mut statement = String::with_capacity(single.len() + rows * (anonymous.len() + 2));
     statement.push_str(&single[..values_at + "VALUES ".len()]);
     for row in 0..rows {
         if row > 0 {
             statement.push_str(", ");
         }
-        // `$1`..`$9` of the single-row tuple become `?1`.. of this row's block.
-        let mut rest = tuple;
-        while let Some(at) = rest.find('$') {
-            statement.push_str(&rest[..at]);
-            let digits = rest[at + 1..]
-                .find(|c: char| !c.is_ascii_digit())
-                .map_or(rest.len() - at - 1, |end| end);
-            let number: usize = rest[at + 1..at + 1 + digits]
-                .parse()
-                .expect("a numbered parameter");
-            statement.push_str(&format!("?{}", row * 9 + number));
-            rest = &rest[at + 1 + digits..];
-        }
-        statement.push_str(rest);
+        statement.push_str(&anonymous);
     }
     statement.push_str(&single[conflict_at..returning_at]);
     statement.push_str("RETURNING provider, dedupe_key");
