@@ -2,6 +2,7 @@
 //! decides what happens next. Every sink runs handlers through it.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +35,8 @@ pub enum Verdict {
 #[derive(Clone)]
 pub struct Dispatcher {
     handler: Arc<dyn ErasedHandler>,
+    /// The provider's name for metrics labels.
+    provider_label: &'static str,
     timeout: Duration,
     retry: RetryPolicy,
 }
@@ -48,9 +51,15 @@ impl std::fmt::Debug for Dispatcher {
 }
 
 impl Dispatcher {
-    pub(crate) fn new<H: Handler>(handler: Arc<H>, timeout: Duration, retry: RetryPolicy) -> Self {
+    pub(crate) fn new<H: Handler>(
+        handler: Arc<H>,
+        provider_label: &'static str,
+        timeout: Duration,
+        retry: RetryPolicy,
+    ) -> Self {
         Self {
             handler,
+            provider_label,
             timeout,
             retry,
         }
@@ -59,6 +68,20 @@ impl Dispatcher {
     /// How `event_type` is acknowledged, or `None` when nothing routes it.
     pub fn route(&self, event_type: &str) -> Option<Ack> {
         self.handler.route(event_type)
+    }
+
+    /// `event_type` as a metrics label: the handler's own `'static` name when it routes
+    /// it (no allocation per delivery), a copy otherwise.
+    pub(crate) fn event_label(&self, event_type: &str) -> Cow<'static, str> {
+        match self
+            .handler
+            .events()
+            .iter()
+            .find(|name| **name == event_type)
+        {
+            Some(name) => Cow::Borrowed(name),
+            None => Cow::Owned(event_type.to_owned()),
+        }
     }
 
     /// The retry policy.
@@ -93,8 +116,8 @@ impl Dispatcher {
             Verdict::Dead(_) => "dead",
         };
         crate::metrics::handler_finished(
-            delivery.provider(),
-            delivery.event_type(),
+            self.provider_label,
+            self.event_label(delivery.event_type()),
             outcome,
             started.elapsed(),
         );
@@ -146,6 +169,7 @@ fn panic_message(panic: &(dyn Any + Send)) -> String {
 
 /// `Handler` without its associated items, so a receiver can hold any handler.
 trait ErasedHandler: Send + Sync + 'static {
+    fn events(&self) -> &'static [&'static str];
     fn route(&self, event_type: &str) -> Option<Ack>;
     fn handle<'a>(
         &'a self,
@@ -155,6 +179,10 @@ trait ErasedHandler: Send + Sync + 'static {
 }
 
 impl<H: Handler> ErasedHandler for H {
+    fn events(&self) -> &'static [&'static str] {
+        H::EVENTS
+    }
+
     fn route(&self, event_type: &str) -> Option<Ack> {
         Handler::route(self, event_type)
     }

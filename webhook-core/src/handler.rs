@@ -6,7 +6,6 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use http::HeaderMap;
 
 use crate::delivery::Verified;
 use crate::provider::Provider;
@@ -140,42 +139,36 @@ impl<E: Display> IntoHandlerResult for Result<(), E> {
 }
 
 /// What a handler knows about the delivery besides its payload.
+///
+/// Cheap to make and to clone: it shares the delivery rather than copying it.
 #[derive(Debug, Clone)]
 pub struct Context {
-    event_id: String,
-    event_type: String,
-    provider: String,
+    delivery: Verified,
     attempt: u32,
-    received_at: SystemTime,
-    headers: HeaderMap,
 }
 
 impl Context {
     /// The context of `attempt` (1 for the first) at handling `delivery`.
     pub fn new(delivery: &Verified, attempt: u32) -> Self {
         Self {
-            event_id: delivery.dedupe_key().to_owned(),
-            event_type: delivery.event_type().to_owned(),
-            provider: delivery.provider().to_owned(),
+            delivery: delivery.clone(),
             attempt,
-            received_at: delivery.received_at(),
-            headers: delivery.headers().clone(),
         }
     }
 
     /// The event's id: the provider's dedupe key, stable across redeliveries.
     pub fn event_id(&self) -> &str {
-        &self.event_id
+        self.delivery.dedupe_key()
     }
 
     /// The event type, e.g. `charge.succeeded`.
     pub fn event_type(&self) -> &str {
-        &self.event_type
+        self.delivery.event_type()
     }
 
     /// The provider's name, e.g. `modem-pay`.
     pub fn provider(&self) -> &str {
-        &self.provider
+        self.delivery.provider()
     }
 
     /// Which attempt this is, starting at 1.
@@ -185,12 +178,12 @@ impl Context {
 
     /// When the delivery was received.
     pub fn received_at(&self) -> SystemTime {
-        self.received_at
+        self.delivery.received_at()
     }
 
     /// A header of the delivery, if present and UTF-8.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name)?.to_str().ok()
+        self.delivery.headers().get(name)?.to_str().ok()
     }
 }
 

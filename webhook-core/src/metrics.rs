@@ -10,9 +10,17 @@
 //! | `webhook_dead_letters_total` | counter | `provider`, `event_type` |
 //! | `webhook_queue_depth` | gauge | `sink` (`memory`) |
 
+use std::borrow::Cow;
 use std::time::Duration;
 
-pub(crate) fn delivery(provider: &'static str, event_type: String, outcome: &'static str) {
+// Labels are `'static` where they can be (the provider's interned name, the handler's
+// event names), so that recording allocates nothing on the hot path.
+
+pub(crate) fn delivery(
+    provider: &'static str,
+    event_type: Cow<'static, str>,
+    outcome: &'static str,
+) {
     metrics::counter!("webhook_deliveries_total", "provider" => provider, "event_type" => event_type, "outcome" => outcome)
         .increment(1);
 }
@@ -22,14 +30,14 @@ pub(crate) fn verification_failure(provider: &'static str, reason: &'static str)
 }
 
 pub(crate) fn handler_finished(
-    provider: &str,
-    event_type: &str,
+    provider: &'static str,
+    event_type: Cow<'static, str>,
     outcome: &'static str,
     took: Duration,
 ) {
     metrics::histogram!(
         "webhook_handler_duration_seconds",
-        "provider" => provider.to_owned(), "event_type" => event_type.to_owned(), "outcome" => outcome
+        "provider" => provider, "event_type" => event_type.clone(), "outcome" => outcome
     )
     .record(took.as_secs_f64());
     let counter = match outcome {
@@ -37,8 +45,7 @@ pub(crate) fn handler_finished(
         "dead" => "webhook_dead_letters_total",
         _ => return,
     };
-    metrics::counter!(counter, "provider" => provider.to_owned(), "event_type" => event_type.to_owned())
-        .increment(1);
+    metrics::counter!(counter, "provider" => provider, "event_type" => event_type).increment(1);
 }
 
 pub(crate) fn queue_depth(sink: &'static str, depth: usize) {

@@ -1,6 +1,7 @@
 //! `Receiver`: the path of one delivery (verify, envelope, route, dedupe, store, answer),
 //! deciding every status so that every adapter answers alike.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -91,9 +92,9 @@ impl Receiver {
             dedupe_key = tracing::field::Empty,
             outcome = tracing::field::Empty,
         );
-        let mut event_type = String::new();
+        let mut event_type = Cow::Borrowed("");
         let answer = self
-            .decide(request, &mut event_type)
+            .decide(request, &span, &mut event_type)
             .instrument(span.clone())
             .await;
         span.record("outcome", answer.reason());
@@ -101,7 +102,13 @@ impl Receiver {
         answer
     }
 
-    async fn decide(&self, request: Request, event_type: &mut String) -> Answer {
+    /// Steps 1 to 6 of the delivery; `event_type` is set for the metrics once known.
+    async fn decide(
+        &self,
+        request: Request,
+        span: &tracing::Span,
+        event_type: &mut Cow<'static, str>,
+    ) -> Answer {
         let inner = &*self.inner;
         if inner.closed.load(Ordering::Acquire) {
             return Answer::unavailable("shutting down", inner.retry_after_secs);
@@ -113,8 +120,7 @@ impl Receiver {
             Ok(delivery) => delivery,
             Err(answer) => return answer,
         };
-        event_type.push_str(delivery.event_type());
-        let span = tracing::Span::current();
+        *event_type = inner.dispatcher.event_label(delivery.event_type());
         span.record("event_type", delivery.event_type());
         span.record("dedupe_key", delivery.dedupe_key());
         match inner.dispatcher.route(delivery.event_type()) {
@@ -392,7 +398,12 @@ impl<H: Handler> ReceiverBuilder<H> {
             .provider
             .unwrap_or_else(|| Arc::new(H::Provider::default()));
         let provider_label = interned(provider.name());
-        let dispatcher = Dispatcher::new(Arc::new(self.handler), self.handler_timeout, self.retry);
+        let dispatcher = Dispatcher::new(
+            Arc::new(self.handler),
+            provider_label,
+            self.handler_timeout,
+            self.retry,
+        );
         let sink = self.sink.unwrap_or_else(|| Arc::new(MemorySink::new()));
         sink.start(dispatcher.clone());
         let inner = Inner {

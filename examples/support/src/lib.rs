@@ -1,6 +1,7 @@
 //! What the example servers share: configuration from the environment, the choice of
 //! sink (`WEBHOOK_INBOX`), and the ledger of handled events their handlers write to.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -8,11 +9,16 @@ use base64::Engine;
 use webhook_core::{MemorySink, ReceiverBuilder, Secret};
 use webhook_inbox::Inbox;
 
-/// The handled events, in order, as `(event type, payload id)`; every handled event is
-/// also logged as `handled <event type> <payload id>`.
+/// The most recent entries a [`Ledger`] keeps: a server under load forgets older ones
+/// (their log lines remain) rather than growing without bound.
+pub const LEDGER_KEEPS: usize = 4096;
+
+/// The handled events, in order, as `(event type, payload id)` (the last
+/// [`LEDGER_KEEPS`]); every handled event is also logged as
+/// `handled <event type> <payload id>`.
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {
-    entries: Arc<Mutex<Vec<(String, String)>>>,
+    entries: Arc<Mutex<VecDeque<(String, String)>>>,
     work: Duration,
 }
 
@@ -44,18 +50,17 @@ impl Ledger {
         }
         let id = id.unwrap_or("-");
         tracing::info!("handled {event_type} {id}");
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((event_type.to_owned(), id.to_owned()));
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() == LEDGER_KEEPS {
+            entries.pop_front();
+        }
+        entries.push_back((event_type.to_owned(), id.to_owned()));
     }
 
-    /// Everything handled so far.
+    /// What was handled so far (the last [`LEDGER_KEEPS`]), oldest first.
     pub fn entries(&self) -> Vec<(String, String)> {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries.iter().cloned().collect()
     }
 }
 
@@ -188,5 +193,22 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{LEDGER_KEEPS, Ledger};
+
+    #[tokio::test]
+    async fn ledger_keeps_the_most_recent_entries_in_order() {
+        let ledger = Ledger::default();
+        for n in 0..LEDGER_KEEPS + 3 {
+            ledger.handled("charge.succeeded", Some(&n.to_string())).await;
+        }
+        let entries = ledger.entries();
+        assert_eq!(entries.len(), LEDGER_KEEPS);
+        assert_eq!(entries[0].1, "3");
+        assert_eq!(entries[LEDGER_KEEPS - 1].1, (LEDGER_KEEPS + 2).to_string());
     }
 }

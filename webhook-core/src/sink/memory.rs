@@ -2,13 +2,14 @@
 //! runtime. Fast; an acknowledged event dies with the process (use a durable inbox
 //! from `webhook-inbox` where that matters).
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering, fence};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
 use super::dedupe::{Recent, Seen};
@@ -43,8 +44,13 @@ struct Inner {
     settled: Notify,
     /// How many `idle` calls are waiting on `settled`: `finish` notifies only then.
     idlers: AtomicUsize,
-    tx: mpsc::UnboundedSender<Job>,
-    rx: Mutex<Option<mpsc::UnboundedReceiver<Job>>>,
+    /// Jobs waiting for a worker, oldest first; `queued` wakes one idle worker per job.
+    queue: Mutex<VecDeque<Job>>,
+    queued: Notify,
+    /// False once the workers are gone (the sink shut down or its runtime stopped).
+    serving: AtomicBool,
+    /// Workers alive; the last one to go turns `serving` off.
+    live: AtomicUsize,
     recent: Mutex<Recent>,
     dead: Mutex<Vec<DeadLetter>>,
     next_dead_id: AtomicU64,
@@ -54,6 +60,38 @@ struct Inner {
     intake: RwLock<bool>,
     running: Mutex<Vec<JoinHandle<()>>>,
     dispatcher: OnceLock<Dispatcher>,
+    depth: DepthGauge,
+}
+
+/// The `webhook_queue_depth` gauge, set at most once a millisecond (and always when the
+/// sink empties) rather than twice per event: a registry lookup per set is measurable
+/// at tens of thousands of events a second, and nobody scrapes faster.
+struct DepthGauge {
+    since: Instant,
+    /// Milliseconds after `since` of the last set, and the depth it showed.
+    set_at: AtomicU64,
+    shown: AtomicUsize,
+}
+
+impl DepthGauge {
+    fn new() -> Self {
+        Self {
+            since: Instant::now(),
+            set_at: AtomicU64::new(u64::MAX),
+            shown: AtomicUsize::new(0),
+        }
+    }
+
+    fn show(&self, depth: usize) {
+        let now = u64::try_from(self.since.elapsed().as_millis()).unwrap_or(u64::MAX - 1);
+        let stale = self.set_at.load(Ordering::Relaxed) != now;
+        let emptied = depth == 0 && self.shown.load(Ordering::Relaxed) != 0;
+        if stale || emptied {
+            self.set_at.store(now, Ordering::Relaxed);
+            self.shown.store(depth, Ordering::Relaxed);
+            crate::metrics::queue_depth("memory", depth);
+        }
+    }
 }
 
 struct Job {
@@ -123,21 +161,23 @@ impl MemorySink {
     }
 
     fn build(capacity: usize, workers: usize, ttl: Duration) -> Self {
-        let (tx, rx) = mpsc::unbounded_channel();
         let inner = Inner {
             capacity,
             workers,
             slots: Arc::new(Semaphore::new(capacity)),
             settled: Notify::new(),
             idlers: AtomicUsize::new(0),
-            tx,
-            rx: Mutex::new(Some(rx)),
+            queue: Mutex::new(VecDeque::new()),
+            queued: Notify::new(),
+            serving: AtomicBool::new(true),
+            live: AtomicUsize::new(0),
             recent: Mutex::new(Recent::new(ttl)),
             dead: Mutex::new(Vec::new()),
             next_dead_id: AtomicU64::new(1),
             intake: RwLock::new(true),
             running: Mutex::new(Vec::new()),
             dispatcher: OnceLock::new(),
+            depth: DepthGauge::new(),
         };
         Self {
             inner: Arc::new(inner),
@@ -172,7 +212,7 @@ impl MemorySink {
 
     /// Events accepted and not yet done or dead (queued, running or waiting to retry).
     pub fn in_flight(&self) -> usize {
-        self.inner.capacity - self.inner.slots.available_permits()
+        self.inner.in_flight()
     }
 
     /// The dead letters, oldest first.
@@ -204,6 +244,10 @@ impl MemorySink {
 }
 
 impl Inner {
+    fn in_flight(&self) -> usize {
+        self.capacity - self.slots.available_permits()
+    }
+
     fn slot(&self, open: bool) -> Result<OwnedSemaphorePermit, SinkError> {
         if !open {
             return Err(SinkError::Closed);
@@ -227,15 +271,23 @@ impl Inner {
             attempt: 1,
             _slot: slot,
         });
-        crate::metrics::queue_depth("memory", self.capacity - self.slots.available_permits());
+        self.depth.show(self.in_flight());
         Ok(Submitted::Accepted)
     }
 
     fn enqueue(&self, job: Job) {
-        if let Err(mpsc::error::SendError(job)) = self.tx.send(job) {
-            // Only when the workers are gone (runtime shut down): let a redelivery run.
+        if !self.serving.load(Ordering::Acquire) {
+            // Only when the workers are gone: let a redelivery run.
             self.finish(job, Seen::Dead);
+            return;
         }
+        lock(&self.queue).push_back(job);
+        self.queued.notify_one();
+    }
+
+    /// The oldest waiting job, if any.
+    fn next_job(&self) -> Option<Job> {
+        lock(&self.queue).pop_front()
     }
 
     async fn run(self: &Arc<Self>, job: Job, dispatcher: &Dispatcher) {
@@ -273,7 +325,7 @@ impl Inner {
     fn finish(&self, job: Job, seen: Seen) {
         lock(&self.recent).mark(job.delivery.dedupe_key(), seen, Instant::now());
         drop(job);
-        crate::metrics::queue_depth("memory", self.capacity - self.slots.available_permits());
+        self.depth.show(self.in_flight());
         // Pairs with the fence in `idle`: either this sees its waiter, or it sees the
         // slot freed above.
         fence(Ordering::SeqCst);
@@ -310,33 +362,56 @@ impl Inner {
     }
 }
 
-async fn work(inner: Arc<Inner>, queue: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Job>>>) {
+/// One worker: runs waiting jobs until none is left, then waits for the next. A busy
+/// worker takes the next job without waking anyone; an idle one is woken per job.
+async fn work(inner: Arc<Inner>) {
+    let _alive = Alive::new(&inner);
     let dispatcher = inner
         .dispatcher
         .get()
         .expect("started with a dispatcher")
         .clone();
     loop {
-        let job = queue.lock().await.recv().await;
-        let Some(job) = job else { return };
-        inner.run(job, &dispatcher).await;
+        while let Some(job) = inner.next_job() {
+            inner.run(job, &dispatcher).await;
+        }
+        // A job queued since `next_job` left a permit here: it is not missed.
+        inner.queued.notified().await;
+    }
+}
+
+/// Counts a worker among the living while its task exists (it is dropped when aborted or
+/// when its runtime shuts down). When the last goes, the jobs still waiting are let go as
+/// dead, so that redeliveries of them run again rather than count as duplicates.
+struct Alive(Arc<Inner>);
+
+impl Alive {
+    fn new(inner: &Arc<Inner>) -> Self {
+        inner.live.fetch_add(1, Ordering::AcqRel);
+        Self(Arc::clone(inner))
+    }
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        if self.0.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.serving.store(false, Ordering::Release);
+            while let Some(job) = self.0.next_job() {
+                self.0.finish(job, Seen::Dead);
+            }
+        }
     }
 }
 
 impl Sink for MemorySink {
     fn start(&self, dispatcher: Dispatcher) {
-        let Some(rx) = lock(&self.inner.rx).take() else {
+        if self.inner.dispatcher.set(dispatcher).is_err() {
             tracing::warn!("MemorySink started twice: it serves one receiver");
             return;
-        };
-        let _ = self.inner.dispatcher.set(dispatcher);
-        let queue = Arc::new(tokio::sync::Mutex::new(rx));
+        }
         let mut running = lock(&self.inner.running);
         for _ in 0..self.inner.workers {
-            running.push(tokio::spawn(work(
-                Arc::clone(&self.inner),
-                Arc::clone(&queue),
-            )));
+            running.push(tokio::spawn(work(Arc::clone(&self.inner))));
         }
     }
 
