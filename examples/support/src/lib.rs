@@ -204,7 +204,9 @@ mod tests {
     async fn ledger_keeps_the_most_recent_entries_in_order() {
         let ledger = Ledger::default();
         for n in 0..LEDGER_KEEPS + 3 {
-            ledger.handled("charge.succeeded", Some(&n.to_string())).await;
+            ledger
+                .handled("charge.succeeded", Some(&n.to_string()))
+                .await;
         }
         let entries = ledger.entries();
         assert_eq!(entries.len(), LEDGER_KEEPS);

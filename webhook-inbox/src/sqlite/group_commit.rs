@@ -162,8 +162,17 @@ pub(super) async fn answer<T>(
 async fn write(pool: SqlitePool, wakeup: Arc<Notify>, mut requests: mpsc::Receiver<Request>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut backlog = Backlog::default();
+    let mut last_submit: Option<Instant> = None;
     while requests.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        gather_submits(&mut requests, &mut batch).await;
+        if last_submit.is_some_and(|at| at.elapsed() < INTAKE_ACTIVE) {
+            gather_submits(&mut requests, &mut batch).await;
+        }
+        if batch
+            .iter()
+            .any(|request| matches!(request, Request::Submit { .. }))
+        {
+            last_submit = Some(Instant::now());
+        }
         // Settles and extensions first: a settle frees room for this round's submits,
         // and a row settled here is never claimed again in the same round. The `done`
         // settles come first of all, together, so that one statement records them.
@@ -233,13 +242,17 @@ async fn write(pool: SqlitePool, wakeup: Arc<Notify>, mut requests: mpsc::Receiv
 }
 
 /// How long a round of worker requests alone (claims, settles, lease extensions) waits
-/// for deliveries to share its commit.
+/// for deliveries to share its commit, while deliveries are arriving.
 const WORKERS_WAIT: Duration = Duration::from_millis(2);
 
+/// Deliveries count as arriving for this long after the last one was stored.
+const INTAKE_ACTIVE: Duration = Duration::from_millis(20);
+
 /// Holds back a round that has no submit for up to [`WORKERS_WAIT`], until a submit
-/// joins it. Workers that finish quickly would otherwise commit a round (and fsync)
-/// for every handler, between the rounds that store deliveries and ahead of them; held
-/// back, their settles and claims ride along with the next deliveries' commit.
+/// joins it. Under intake, workers that finish quickly would otherwise commit a round
+/// (and fsync) for every handler, between the rounds that store deliveries and ahead
+/// of them; held back, their settles and claims ride along with the next deliveries'
+/// commit. Without intake (a backlog draining) nothing is held back.
 async fn gather_submits(requests: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
     let deadline = tokio::time::Instant::now() + WORKERS_WAIT;
     while batch.len() < MAX_BATCH
