@@ -331,6 +331,141 @@ fn string_member<'a>(json: &'a [u8], key: &str) -> Result<Option<Cow<'a, str>>, 
     Ok(member::<StrField<'a>>(json, key)?.and_then(StrField::non_empty))
 }
 
+/// [`string_member`] for `json` that serde_json has already validated (the text of a
+/// [`RawValue`]): a plain byte scan over the object's members finds the key without
+/// decoding the values it passes, wherever the key comes; anything it does not read
+/// at a glance (an escaped key or value, a non-object) goes to [`string_member`].
+fn valid_string_member<'a>(
+    json: &'a str,
+    key: &str,
+) -> Result<Option<Cow<'a, str>>, serde_json::Error> {
+    match scan_member(json.as_bytes(), key.as_bytes()) {
+        Some(Scanned::Absent) => Ok(None),
+        Some(Scanned::Plain(start, end)) => {
+            Ok(Some(Cow::Borrowed(&json[start..end])).filter(|value| !value.is_empty()))
+        }
+        Some(Scanned::NotString) => Ok(None),
+        None => string_member(json.as_bytes(), key),
+    }
+}
+
+/// What [`scan_member`] saw of a key.
+#[derive(Debug, PartialEq, Eq)]
+enum Scanned {
+    /// No such member.
+    Absent,
+    /// Its value is a string without escapes, at `json[start..end]`.
+    Plain(usize, usize),
+    /// Its value is not a string.
+    NotString,
+}
+
+/// Finds the first top-level member `key` of the valid JSON object `json`; `None` when
+/// the scan cannot tell without decoding (escapes in the key or the value, or `json`
+/// not an object).
+fn scan_member(json: &[u8], key: &[u8]) -> Option<Scanned> {
+    let mut at = skip_space(json, 0);
+    if json.get(at) != Some(&b'{') {
+        return None;
+    }
+    at = skip_space(json, at + 1);
+    if json.get(at) == Some(&b'}') {
+        return Some(Scanned::Absent);
+    }
+    loop {
+        let (name_start, name_end, name_escaped) = string_at(json, at)?;
+        at = skip_space(json, name_end + 1);
+        // The ':' after the name (valid JSON: it is there).
+        at = skip_space(json, at + 1);
+        if &json[name_start..name_end] == key && !name_escaped {
+            return match json.get(at) {
+                Some(b'"') => {
+                    let (start, end, escaped) = string_at(json, at)?;
+                    (!escaped).then_some(Scanned::Plain(start, end))
+                }
+                _ => Some(Scanned::NotString),
+            };
+        }
+        if name_escaped {
+            // `"i\u0064"` may spell the key: let serde_json decode it.
+            return None;
+        }
+        at = skip_space(json, value_end(json, at)?);
+        match json.get(at) {
+            Some(b',') => at = skip_space(json, at + 1),
+            Some(b'}') => return Some(Scanned::Absent),
+            _ => return None,
+        }
+    }
+}
+
+fn skip_space(json: &[u8], mut at: usize) -> usize {
+    while matches!(json.get(at), Some(b' ' | b'\n' | b'\r' | b'\t')) {
+        at += 1;
+    }
+    at
+}
+
+/// The string starting with the quote at `at`: its contents' start and end (the
+/// closing quote) and whether it holds escapes.
+fn string_at(json: &[u8], at: usize) -> Option<(usize, usize, bool)> {
+    if json.get(at) != Some(&b'"') {
+        return None;
+    }
+    let start = at + 1;
+    let mut escaped = false;
+    let mut i = start;
+    loop {
+        match json.get(i)? {
+            b'"' => return Some((start, i, escaped)),
+            b'\\' => {
+                escaped = true;
+                i += 2;
+            }
+            _ => i += 1,
+        }
+    }
+}
+
+/// Where the value starting at `at` ends (just past it).
+fn value_end(json: &[u8], at: usize) -> Option<usize> {
+    match json.get(at)? {
+        b'"' => string_at(json, at).map(|(_, end, _)| end + 1),
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut i = at;
+            loop {
+                match json.get(i)? {
+                    b'"' => {
+                        i = string_at(json, i)?.1 + 1;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        // A number, `true`, `false` or `null`: up to the next delimiter.
+        _ => {
+            let mut i = at;
+            while !matches!(
+                json.get(i),
+                None | Some(b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')
+            ) {
+                i += 1;
+            }
+            Some(i)
+        }
+    }
+}
+
 /// `body.slice_ref` for a raw value borrowed from `body`: the data without a copy.
 fn slice_of(body: &Bytes, raw: &RawValue) -> Bytes {
     body.slice_ref(raw.get().as_bytes())
@@ -403,6 +538,79 @@ mod tests {
                 .as_deref(),
             Some("e")
         );
+    }
+
+    #[test]
+    fn the_scan_of_valid_json_finds_what_serde_json_finds() {
+        let cases: &[&str] = &[
+            r#"{"id":"a1","amount":5}"#,
+            r#"{"amount":5,"nested":{"id":"inner"},"list":["id",{"id":"x"}],"id":"outer"}"#,
+            r#" { "a" : [ 1 , 2 ] , "id" : "spaced" } "#,
+            r#"{"id":"","b":1}"#,
+            r#"{"id":7}"#,
+            r#"{"id":null}"#,
+            r#"{"id":{"x":"y"}}"#,
+            r#"{"a":"quote \" inside","id":"after"}"#,
+            r#"{"id":"esc\u0041ped"}"#,
+            r#"{"i\u0064":"decoded key"}"#,
+            r#"{"a":1,"b":true,"c":null,"d":-1.5e3}"#,
+            r#"{}"#,
+            r#"[{"id":"in an array"}]"#,
+            r#"{"id":"first","id":"second"}"#,
+        ];
+        for json in cases {
+            assert_eq!(
+                valid_string_member(json, "id").unwrap(),
+                string_member(json.as_bytes(), "id").unwrap(),
+                "{json}"
+            );
+        }
+        assert_eq!(
+            scan_member(br#"{"x":1,"id":"v"}"#, b"id"),
+            Some(Scanned::Plain(13, 14))
+        );
+        assert_eq!(scan_member(br#"{"i\u0064":"v"}"#, b"id"), None);
+        // Escapes in the values it passes do not send the scan to serde_json.
+        let passing = br#"{"a":"quote \" inside","b":[{"c":"\\"},"]"],"id":"after"}"#;
+        assert_eq!(scan_member(passing, b"id"), Some(Scanned::Plain(50, 55)));
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "[a-z\"\\\\ \u{e9}\n]{0,6}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map("(id|i\"d|[a-z]{1,3})", inner, 0..4)
+                    .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_scan_agrees_with_serde_json_on_any_object(
+            members in proptest::collection::vec(("(id|i\"d|[a-z]{1,3})", json_value()), 0..6),
+            spaced in proptest::bool::ANY,
+        ) {
+            // Built by hand so that a key may repeat, as senders may write it.
+            let members: Vec<String> = members
+                .iter()
+                .map(|(key, value)| format!("{}:{}", serde_json::to_string(key).unwrap(), value))
+                .collect();
+            let separator = if spaced { " , " } else { "," };
+            let json = format!("{{{}}}", members.join(separator));
+            proptest::prop_assert_eq!(
+                valid_string_member(&json, "id").unwrap(),
+                string_member(json.as_bytes(), "id").unwrap(),
+                "{}", json
+            );
+        }
     }
 
     #[test]
