@@ -8,7 +8,7 @@
 //! | `webhook_handler_duration_seconds` | histogram | `provider`, `event_type`, `outcome` (`done`, `retry`, `dead`) |
 //! | `webhook_retries_total` | counter | `provider`, `event_type` |
 //! | `webhook_dead_letters_total` | counter | `provider`, `event_type` |
-//! | `webhook_queue_depth` | gauge | `sink` (`memory`) |
+//! | `webhook_queue_depth` | gauge | `sink` (`memory`); set at most once a millisecond, and whenever the queue empties |
 
 use std::borrow::Cow;
 use std::time::Duration;

@@ -82,7 +82,11 @@ impl InboxConfig {
     }
 
     /// How many rows may wait (pending, running or failed) before new deliveries are
-    /// refused with 503 (at least 1).
+    /// refused with 503 (at least 1). While the backlog is under half of this it is
+    /// counted in the table now and then (every second on SQLite, every 100 ms on
+    /// Postgres; in between each instance adds what it stored), and on every submit
+    /// above that: the cap is exact near the limit, and soft far below it by what other
+    /// processes change in between.
     pub fn max_pending(mut self, rows: u64) -> Self {
         self.max_pending = rows.max(1);
         self
