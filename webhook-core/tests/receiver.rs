@@ -426,3 +426,35 @@ fn building_without_a_secret_says_what_to_configure() {
     let _guard = runtime.enter();
     let _ = Receiver::builder(Recorder::new(Behaviour::Succeed)).build();
 }
+
+#[test]
+fn events_queued_when_the_workers_runtime_stops_can_be_redelivered() {
+    let handler = Recorder::new(Behaviour::Hang);
+    let first = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let receiver = first.block_on(async {
+        let receiver = receiver(&handler, MemorySink::new().workers(1));
+        // One hangs in the only worker; the other waits behind it.
+        for id in ["ch_hung", "ch_queued"] {
+            assert_eq!(charge(id).send(&receiver).await.reason(), "accepted");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        receiver
+    });
+    drop(first);
+
+    // The worker went with its runtime: the queued event is not kept as a duplicate,
+    // so the sender's redelivery is taken again rather than answered `duplicate`.
+    let second = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    second.block_on(async {
+        assert_eq!(
+            charge("ch_queued").send(&receiver).await.reason(),
+            "accepted"
+        );
+    });
+}

@@ -276,13 +276,22 @@ impl Inner {
     }
 
     fn enqueue(&self, job: Job) {
-        if !self.serving.load(Ordering::Acquire) {
-            // Only when the workers are gone: let a redelivery run.
-            self.finish(job, Seen::Dead);
-            return;
-        }
         lock(&self.queue).push_back(job);
-        self.queued.notify_one();
+        // Read after the push: either the last worker's drain (after it turned
+        // `serving` off) takes this job, or this sees `serving` off and drains itself.
+        if self.serving.load(Ordering::Acquire) {
+            self.queued.notify_one();
+        } else {
+            self.release_queued();
+        }
+    }
+
+    /// Lets go of every waiting job as dead, so that redeliveries of them run again:
+    /// for when no worker is left to run them.
+    fn release_queued(&self) {
+        while let Some(job) = self.next_job() {
+            self.finish(job, Seen::Dead);
+        }
     }
 
     /// The oldest waiting job, if any.
@@ -396,9 +405,7 @@ impl Drop for Alive {
     fn drop(&mut self) {
         if self.0.live.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.0.serving.store(false, Ordering::Release);
-            while let Some(job) = self.0.next_job() {
-                self.0.finish(job, Seen::Dead);
-            }
+            self.0.release_queued();
         }
     }
 }
