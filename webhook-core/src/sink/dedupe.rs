@@ -1,7 +1,6 @@
 //! Recently seen dedupe keys, with a time to live, for the in-memory sink.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::time::{Duration, Instant};
 
 /// Where a seen event stands.
@@ -18,7 +17,7 @@ pub(crate) enum Seen {
 #[derive(Debug)]
 pub(crate) struct Recent {
     ttl: Duration,
-    entries: HashMap<String, (Seen, Instant), BuildHasherDefault<KeyHasher>>,
+    entries: HashMap<String, (Seen, Instant)>,
     next_prune: usize,
 }
 
@@ -26,7 +25,7 @@ impl Recent {
     pub(crate) fn new(ttl: Duration) -> Self {
         Self {
             ttl,
-            entries: HashMap::default(),
+            entries: HashMap::new(),
             next_prune: 1024,
         }
     }
@@ -71,29 +70,5 @@ impl Recent {
             *seen == Seen::Pending || now.saturating_duration_since(*at) < ttl
         });
         self.next_prune = (self.entries.len() * 2).max(1024);
-    }
-}
-
-/// A fast non-cryptographic hasher (the multiply-rotate of rustc's `FxHasher`) for dedupe
-/// keys. Flooding the map with colliding keys would take a signature per key: only
-/// deliveries that verified reach it, so SipHash's protection buys nothing here.
-#[derive(Default)]
-pub(crate) struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-            self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
-        }
-        for byte in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(*byte)).wrapping_mul(SEED);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
