@@ -167,10 +167,7 @@ async fn write(pool: SqlitePool, wakeup: Arc<Notify>, mut requests: mpsc::Receiv
         if last_submit.is_some_and(|at| at.elapsed() < INTAKE_ACTIVE) {
             gather_submits(&mut requests, &mut batch).await;
         }
-        if batch
-            .iter()
-            .any(|request| matches!(request, Request::Submit { .. }))
-        {
+        if has_submit(&batch) {
             last_submit = Some(Instant::now());
         }
         // Settles and extensions first: a settle frees room for this round's submits,
@@ -200,44 +197,57 @@ async fn write(pool: SqlitePool, wakeup: Arc<Notify>, mut requests: mpsc::Receiv
                 {
                     wakeup.notify_waiters();
                 }
-                for (request, reply) in batch.drain(..).zip(replies) {
-                    // The requester may have given up (its request was dropped).
-                    let _ = match (request, reply) {
-                        (Request::Submit { reply, .. }, Reply::Submit(answer)) => {
-                            reply.send(answer).map_err(drop)
-                        }
-                        (Request::Claim { reply, .. }, Reply::Claim(claimed)) => {
-                            reply.send(Ok(claimed)).map_err(drop)
-                        }
-                        (
-                            Request::Extend { reply, .. } | Request::Settle { reply, .. },
-                            Reply::Changed(changed),
-                        ) => reply.send(Ok(changed)).map_err(drop),
-                        _ => unreachable!("one reply per request, in order"),
-                    };
-                }
+                answer_all(batch.drain(..), replies);
             }
             Err(error) => {
                 // What the round changed is rolled back: count the table again next time.
                 backlog.forget();
                 tracing::error!(%error, batch = batch.len(), "inbox commit failed: deliveries refused");
-                let message = error.to_string();
-                let failed = || {
-                    InboxError::Database(sqlx::Error::Io(std::io::Error::other(message.clone())))
-                };
-                for request in batch.drain(..) {
-                    let _ = match request {
-                        Request::Submit { reply, .. } => reply
-                            .send(Err(SinkError::Storage(message.clone())))
-                            .map_err(drop),
-                        Request::Claim { reply, .. } => reply.send(Err(failed())).map_err(drop),
-                        Request::Extend { reply, .. } | Request::Settle { reply, .. } => {
-                            reply.send(Err(failed())).map_err(drop)
-                        }
-                    };
-                }
+                fail_all(batch.drain(..), &error.to_string());
             }
         }
+    }
+}
+
+fn has_submit(batch: &[Request]) -> bool {
+    batch
+        .iter()
+        .any(|request| matches!(request, Request::Submit { .. }))
+}
+
+/// Sends each request of a committed round its reply.
+fn answer_all(requests: impl Iterator<Item = Request>, replies: Vec<Reply>) {
+    for (request, reply) in requests.zip(replies) {
+        // The requester may have given up (its request was dropped).
+        let _ = match (request, reply) {
+            (Request::Submit { reply, .. }, Reply::Submit(answer)) => {
+                reply.send(answer).map_err(drop)
+            }
+            (Request::Claim { reply, .. }, Reply::Claim(claimed)) => {
+                reply.send(Ok(claimed)).map_err(drop)
+            }
+            (
+                Request::Extend { reply, .. } | Request::Settle { reply, .. },
+                Reply::Changed(changed),
+            ) => reply.send(Ok(changed)).map_err(drop),
+            _ => unreachable!("one reply per request, in order"),
+        };
+    }
+}
+
+/// Tells each request of a failed round that nothing it asked for happened.
+fn fail_all(requests: impl Iterator<Item = Request>, message: &str) {
+    let failed = || InboxError::Database(sqlx::Error::Io(std::io::Error::other(message)));
+    for request in requests {
+        let _ = match request {
+            Request::Submit { reply, .. } => reply
+                .send(Err(SinkError::Storage(message.to_owned())))
+                .map_err(drop),
+            Request::Claim { reply, .. } => reply.send(Err(failed())).map_err(drop),
+            Request::Extend { reply, .. } | Request::Settle { reply, .. } => {
+                reply.send(Err(failed())).map_err(drop)
+            }
+        };
     }
 }
 
@@ -255,11 +265,7 @@ const INTAKE_ACTIVE: Duration = Duration::from_millis(20);
 /// commit. Without intake (a backlog draining) nothing is held back.
 async fn gather_submits(requests: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
     let deadline = tokio::time::Instant::now() + WORKERS_WAIT;
-    while batch.len() < MAX_BATCH
-        && !batch
-            .iter()
-            .any(|request| matches!(request, Request::Submit { .. }))
-    {
+    while batch.len() < MAX_BATCH && !has_submit(batch) {
         let room = MAX_BATCH - batch.len();
         match tokio::time::timeout_at(deadline, requests.recv_many(batch, room)).await {
             Ok(0) | Err(_) => return,
