@@ -21,6 +21,59 @@ macro_rules! bind_upsert {
 
 pub(crate) use bind_upsert;
 
+/// The parameters an upsert binds per row ([`bind_upsert`]).
+pub(crate) const UPSERT_PARAMS: usize = 9;
+
+/// `single` (a backend's `UPSERT`) for `rows` rows, returning the identity of each row it
+/// stored (`provider, dedupe_key`). Row `r`'s `$n` is spelled `parameter(r * 9 + n)`:
+/// `$N` on Postgres; on SQLite an anonymous `?` (bound in order), since SQLite looks a
+/// numbered parameter's name up by a linear search, which sqlx does for every parameter
+/// of every execution, so hundreds of `?NNN` would cost quadratic time.
+pub(crate) fn upsert_many(
+    single: &str,
+    rows: usize,
+    parameter: impl Fn(usize) -> String,
+) -> String {
+    let values_at = single
+        .find("VALUES (")
+        .expect("the upsert has a VALUES list")
+        + "VALUES ".len();
+    let conflict_at = single
+        .find(" ON CONFLICT")
+        .expect("the upsert has ON CONFLICT");
+    let returning_at = single
+        .find("RETURNING id")
+        .expect("the upsert returns the id");
+    let tuple = &single[values_at..conflict_at];
+    let mut statement = String::with_capacity(single.len() + rows * (tuple.len() + 16));
+    statement.push_str(&single[..values_at]);
+    for row in 0..rows {
+        if row > 0 {
+            statement.push_str(", ");
+        }
+        // `$1`..`$9` appear in order, once each, so anonymous parameters bind alike.
+        let mut rest = tuple;
+        let mut expected = 1;
+        while let Some(at) = rest.find('$') {
+            statement.push_str(&rest[..at]);
+            let digits = rest[at + 1..]
+                .find(|c: char| !c.is_ascii_digit())
+                .map_or(rest.len() - at - 1, |end| end);
+            let number: usize = rest[at + 1..at + 1 + digits]
+                .parse()
+                .expect("a numbered parameter");
+            assert_eq!(number, expected, "the upsert's parameters appear in order");
+            expected += 1;
+            statement.push_str(&parameter(row * UPSERT_PARAMS + number));
+            rest = &rest[at + 1 + digits..];
+        }
+        statement.push_str(rest);
+    }
+    statement.push_str(&single[conflict_at..returning_at]);
+    statement.push_str("RETURNING provider, dedupe_key");
+    statement
+}
+
 /// Defines every statement as a `const` for a backend whose current time in epoch
 /// milliseconds is the SQL expression `$now`, whose claim subquery reads the table as
 /// `$claim_from` (SQLite: through the outstanding rows' index, which its planner would

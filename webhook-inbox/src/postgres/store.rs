@@ -1,10 +1,10 @@
 //! The worker-side queries and submits on Postgres.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc, oneshot};
 use webhook_core::{SinkError, Submitted};
 
 use super::sql;
@@ -13,26 +13,49 @@ use crate::record::{DeliveryRecord, NewRow};
 use crate::store::{Outcome, Store};
 use crate::unix_ms;
 
-/// The pool, the schema the table lives in, and the workers' wake-up.
+/// The pool, the schema the table lives in, the submits' group commit and the
+/// workers' wake-up.
 #[derive(Clone)]
 pub(super) struct PgStore {
     pool: PgPool,
     schema: Arc<str>,
     wakeup: Arc<Notify>,
-    /// The last outstanding count, when it was taken, plus the rows accepted since.
-    outstanding: Arc<Mutex<Option<(Instant, u64)>>>,
+    intake: mpsc::Sender<Pending>,
 }
 
 /// How long a counted backlog stands in for a new `COUNT(*)`, while well under capacity.
 const COUNT_FRESH: Duration = Duration::from_millis(100);
 
+/// The most submits one transaction takes.
+const MAX_BATCH: usize = 256;
+
+/// Rows per multi-row upsert (9 parameters each).
+const CHUNK: usize = 32;
+
+/// A submit waiting for its round, with where its answer goes.
+struct Pending {
+    row: NewRow,
+    max_pending: u64,
+    reply: oneshot::Sender<Answer>,
+}
+
+/// What one submit became.
+type Answer = Result<Submitted, SinkError>;
+
 impl PgStore {
+    /// Starts the submits' group commit on the current runtime.
     pub(super) fn new(pool: PgPool, schema: String) -> Self {
+        let (intake, pending) = mpsc::channel(4 * MAX_BATCH);
+        let counted = Counted {
+            pool: pool.clone(),
+            outstanding: Arc::new(Mutex::new(None)),
+        };
+        tokio::spawn(commit_rounds(counted, pending));
         Self {
             pool,
             schema: schema.into(),
             wakeup: Arc::new(Notify::new()),
-            outstanding: Arc::new(Mutex::new(None)),
+            intake,
         }
     }
 
@@ -48,21 +71,152 @@ impl PgStore {
         &self.schema
     }
 
-    /// Commits `row` (or recognises it) before returning. Postgres batches the WAL
-    /// flushes of concurrent commits itself, so each submit is its own statement.
+    /// Commits `row` (or recognises it) before returning. Concurrent submits share one
+    /// transaction and a few multi-row statements (group commit): one commit, one WAL
+    /// flush and one round trip per statement for the lot, instead of per delivery.
     pub(super) async fn submit(
         &self,
         row: NewRow,
         max_pending: u64,
     ) -> Result<Submitted, SinkError> {
-        let answer = self.try_submit(&row, max_pending).await.map_err(|error| {
-            tracing::error!(%error, "inbox insert failed: delivery refused");
-            SinkError::Storage(error.to_string())
-        })?;
+        let stopped = || SinkError::Storage("the inbox writer has stopped".to_owned());
+        let (reply, answer) = oneshot::channel();
+        let pending = Pending {
+            row,
+            max_pending,
+            reply,
+        };
+        self.intake.send(pending).await.map_err(|_| stopped())?;
+        let answer = answer.await.map_err(|_| stopped())?;
         if answer == Ok(Submitted::Accepted) {
             self.wakeup.notify_waiters();
         }
         answer
+    }
+}
+
+/// Takes whatever submits are waiting, commits them as one round, answers each; ends
+/// when every [`PgStore`] is dropped.
+async fn commit_rounds(counted: Counted, mut pending: mpsc::Receiver<Pending>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while pending.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let answers = counted.round(&batch).await;
+        for (submit, answer) in batch.drain(..).zip(answers) {
+            // The sender may have given up (its request was dropped).
+            let _ = submit.reply.send(answer);
+        }
+    }
+}
+
+/// The pool and the backlog as last counted: the last outstanding count, when it was
+/// taken, plus the rows accepted since.
+struct Counted {
+    pool: PgPool,
+    outstanding: Arc<Mutex<Option<(Instant, u64)>>>,
+}
+
+impl Counted {
+    /// One answer per submit of `batch`, in order.
+    async fn round(&self, batch: &[Pending]) -> Vec<Answer> {
+        let max_pending = batch
+            .iter()
+            .map(|submit| submit.max_pending)
+            .min()
+            .unwrap_or(u64::MAX);
+        let incoming = u64::try_from(batch.len()).unwrap_or(u64::MAX);
+        let stored = match self.backlog(max_pending).await {
+            // Far from the capacity: the lot in one transaction.
+            Ok(count) if count.saturating_add(incoming).saturating_mul(2) < max_pending => {
+                self.store_all(batch).await
+            }
+            // Near it, one by one, each counted again.
+            Ok(_) => {
+                let mut answers = Vec::with_capacity(batch.len());
+                for submit in batch {
+                    answers.push(self.submit_one(&submit.row, submit.max_pending).await);
+                }
+                return answers;
+            }
+            Err(error) => Err(error),
+        };
+        stored.unwrap_or_else(|error| {
+            tracing::error!(%error, batch = batch.len(), "inbox insert failed: deliveries refused");
+            vec![Err(SinkError::Storage(error.to_string())); batch.len()]
+        })
+    }
+
+    /// A recent count (plus what this process stored since) while under half the
+    /// capacity; a fresh `COUNT(*)` otherwise.
+    async fn backlog(&self, max_pending: u64) -> Result<u64, sqlx::Error> {
+        let cached = self
+            .cache()
+            .filter(|(at, count)| {
+                at.elapsed() < COUNT_FRESH && count.saturating_mul(2) < max_pending
+            })
+            .map(|(_, count)| count);
+        if let Some(count) = cached {
+            return Ok(count);
+        }
+        let count: i64 = sqlx::query_scalar(sql::OUTSTANDING)
+            .fetch_one(&self.pool)
+            .await?;
+        let count = u64::try_from(count).unwrap_or(0);
+        *self.lock_cache() = Some((Instant::now(), count));
+        Ok(count)
+    }
+
+    /// Stores the round's submits in one transaction. Rows go in sorted by their key,
+    /// so two replicas' rounds with keys in common take their row locks in the same
+    /// order (no deadlock); a key repeated within the round is stored once, and its
+    /// later submits are duplicates of the first.
+    async fn store_all(&self, batch: &[Pending]) -> Result<Vec<Answer>, sqlx::Error> {
+        let key = |at: usize| {
+            (
+                batch[at].row.provider.as_str(),
+                batch[at].row.dedupe_key.as_str(),
+            )
+        };
+        let mut order: Vec<usize> = (0..batch.len()).collect();
+        order.sort_by(|a, b| key(*a).cmp(&key(*b)).then(a.cmp(b)));
+        order.dedup_by(|later, first| key(*later) == key(*first));
+        let mut tx = self.pool.begin().await?;
+        let mut stored = std::collections::HashSet::new();
+        for chunk in order.chunks(CHUNK) {
+            let mut query = sqlx::query_as::<_, (String, String)>(upsert_many(chunk.len()));
+            for at in chunk {
+                query = crate::sql::bind_upsert!(query, batch[*at].row);
+            }
+            stored.extend(query.fetch_all(&mut *tx).await?);
+        }
+        tx.commit().await?;
+        if let Some((_, count)) = self.lock_cache().as_mut() {
+            *count += stored.len() as u64;
+        }
+        // The first submit of a stored key is the one that stored it.
+        Ok((0..batch.len())
+            .map(|at| {
+                let (provider, dedupe_key) = key(at);
+                let first =
+                    order.binary_search_by(|probe| key(*probe).cmp(&(provider, dedupe_key)));
+                let is_first = first.is_ok_and(|found| order[found] == at);
+                let was_stored = stored.contains(&(provider.to_owned(), dedupe_key.to_owned()));
+                Ok(if is_first && was_stored {
+                    Submitted::Accepted
+                } else {
+                    Submitted::Duplicate
+                })
+            })
+            .collect())
+    }
+
+    /// One submit on its own, counted against the capacity first.
+    async fn submit_one(&self, row: &NewRow, max_pending: u64) -> Answer {
+        self.try_submit(row, max_pending)
+            .await
+            .unwrap_or_else(|error| {
+                tracing::error!(%error, "inbox insert failed: delivery refused");
+                Err(SinkError::Storage(error.to_string()))
+            })
     }
 
     async fn try_submit(
@@ -70,25 +224,7 @@ impl PgStore {
         row: &NewRow,
         max_pending: u64,
     ) -> Result<Result<Submitted, SinkError>, sqlx::Error> {
-        // Under half the capacity a recent count (plus what this process stored since)
-        // is close enough; nearer the limit every submit counts again.
-        let cached = self
-            .cache()
-            .filter(|(at, count)| {
-                at.elapsed() < COUNT_FRESH && count.saturating_mul(2) < max_pending
-            })
-            .map(|(_, count)| count);
-        let outstanding = match cached {
-            Some(count) => count,
-            None => {
-                let count: i64 = sqlx::query_scalar(sql::OUTSTANDING)
-                    .fetch_one(&self.pool)
-                    .await?;
-                let count = u64::try_from(count).unwrap_or(0);
-                *self.lock_cache() = Some((Instant::now(), count));
-                count
-            }
-        };
+        let outstanding = self.backlog(max_pending).await?;
         if outstanding >= max_pending {
             return self.duplicate_or_full(row).await;
         }
@@ -130,6 +266,17 @@ impl PgStore {
             _ => Err(SinkError::Full),
         })
     }
+}
+
+/// [`sql::UPSERT`] for `rows` rows (1..=[`CHUNK`]), built once per size.
+fn upsert_many(rows: usize) -> &'static str {
+    static STATEMENTS: OnceLock<Vec<String>> = OnceLock::new();
+    let statements = STATEMENTS.get_or_init(|| {
+        (1..=CHUNK)
+            .map(|rows| crate::sql::upsert_many(sql::UPSERT, rows, |n| format!("${n}")))
+            .collect()
+    });
+    &statements[rows - 1]
 }
 
 impl Store for PgStore {

@@ -567,50 +567,9 @@ fn upsert_many(rows: usize) -> &'static str {
     &statements[rows - 1]
 }
 
-/// The `rows`-row upsert. Its parameters are anonymous (`?`), bound in order: SQLite
-/// looks a numbered parameter's name up by a linear search, which sqlx does for every
-/// parameter of every execution, so hundreds of `?NNN` would cost quadratic time.
+/// The `rows`-row upsert, with anonymous parameters (see [`crate::sql::upsert_many`]).
 fn build_upsert_many(rows: usize) -> String {
-    let single = sql::UPSERT;
-    let values_at = single
-        .find("VALUES (")
-        .expect("the upsert has a VALUES list");
-    let conflict_at = single
-        .find(" ON CONFLICT")
-        .expect("the upsert has ON CONFLICT");
-    let returning_at = single
-        .find("RETURNING id")
-        .expect("the upsert returns the id");
-    let tuple = &single[values_at + "VALUES ".len()..conflict_at];
-    // `$1`..`$9` appear in order, once each, so `?` binds them in the same order.
-    let mut anonymous = String::with_capacity(tuple.len());
-    let mut rest = tuple;
-    let mut expected = 1;
-    while let Some(at) = rest.find('$') {
-        anonymous.push_str(&rest[..at]);
-        let digits = rest[at + 1..]
-            .find(|c: char| !c.is_ascii_digit())
-            .map_or(rest.len() - at - 1, |end| end);
-        let number: usize = rest[at + 1..at + 1 + digits]
-            .parse()
-            .expect("a numbered parameter");
-        assert_eq!(number, expected, "the upsert's parameters appear in order");
-        expected += 1;
-        anonymous.push('?');
-        rest = &rest[at + 1 + digits..];
-    }
-    anonymous.push_str(rest);
-    let mut statement = String::with_capacity(single.len() + rows * (anonymous.len() + 2));
-    statement.push_str(&single[..values_at + "VALUES ".len()]);
-    for row in 0..rows {
-        if row > 0 {
-            statement.push_str(", ");
-        }
-        statement.push_str(&anonymous);
-    }
-    statement.push_str(&single[conflict_at..returning_at]);
-    statement.push_str("RETURNING provider, dedupe_key");
-    statement
+    crate::sql::upsert_many(sql::UPSERT, rows, |_| "?".to_owned())
 }
 
 async fn count(conn: &mut SqliteConnection) -> Result<u64, sqlx::Error> {
