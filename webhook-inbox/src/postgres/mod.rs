@@ -47,8 +47,9 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// duplicate too. Workers claim rows with `FOR UPDATE SKIP LOCKED` and a lease, so
 /// each row runs on one replica at a time and a crashed replica's rows are claimed
 /// again once its leases run out. New rows wake every replica's workers through
-/// `LISTEN/NOTIFY` (a trigger on the table), with polling as the fallback. Commits use
-/// `synchronous_commit = on`: a 200 means the row is flushed to the WAL.
+/// `LISTEN/NOTIFY` (a trigger on the table), with polling as the fallback. Concurrent
+/// submits share one transaction (group commit), which uses `synchronous_commit = on`:
+/// a 200 means the row is flushed to the WAL.
 ///
 /// ```no_run
 /// use webhook_inbox::{InboxConfig, PostgresInbox};
