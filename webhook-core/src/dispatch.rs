@@ -70,6 +70,11 @@ impl Dispatcher {
         self.handler.route(event_type)
     }
 
+    /// The provider's name as a metrics label.
+    pub(crate) fn provider_label(&self) -> &'static str {
+        self.provider_label
+    }
+
     /// `event_type` as a metrics label: the handler's own `'static` name when it routes
     /// it (no allocation per delivery), a copy otherwise.
     pub(crate) fn event_label(&self, event_type: &str) -> Cow<'static, str> {

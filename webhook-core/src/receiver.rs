@@ -53,8 +53,6 @@ pub struct Receiver {
 
 struct Inner {
     provider: Arc<dyn Provider>,
-    /// The provider's name for metrics labels.
-    provider_label: &'static str,
     secrets: Vec<Secret>,
     dispatcher: Dispatcher,
     sink: Arc<dyn Sink>,
@@ -98,7 +96,11 @@ impl Receiver {
             .instrument(span.clone())
             .await;
         span.record("outcome", answer.reason());
-        crate::metrics::delivery(self.inner.provider_label, event_type, answer.reason());
+        crate::metrics::delivery(
+            self.inner.dispatcher.provider_label(),
+            event_type,
+            answer.reason(),
+        );
         answer
     }
 
@@ -141,7 +143,10 @@ impl Receiver {
             match rejection {
                 Rejection::Signature(error) => {
                     inner.stats.bad_signature.fetch_add(1, Ordering::Relaxed);
-                    crate::metrics::verification_failure(inner.provider_label, error.check());
+                    crate::metrics::verification_failure(
+                        inner.dispatcher.provider_label(),
+                        error.check(),
+                    );
                     tracing::warn!(check = error.check(), %error, "signature rejected");
                     Answer::new(StatusCode::UNAUTHORIZED, "invalid signature")
                 }
@@ -397,10 +402,9 @@ impl<H: Handler> ReceiverBuilder<H> {
         let provider = self
             .provider
             .unwrap_or_else(|| Arc::new(H::Provider::default()));
-        let provider_label = interned(provider.name());
         let dispatcher = Dispatcher::new(
             Arc::new(self.handler),
-            provider_label,
+            interned(provider.name()),
             self.handler_timeout,
             self.retry,
         );
@@ -408,7 +412,6 @@ impl<H: Handler> ReceiverBuilder<H> {
         sink.start(dispatcher.clone());
         let inner = Inner {
             provider,
-            provider_label,
             secrets: self.secrets,
             dispatcher,
             sink,

@@ -3,7 +3,7 @@
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use webhook_core::dangerous::restore_verified;
-use webhook_core::{Envelope, Verified};
+use webhook_core::{Envelope, SinkError, Submitted, Verified};
 
 use crate::error::InboxError;
 use crate::row::{InboxEntry, InboxRow};
@@ -58,6 +58,24 @@ impl NewRow {
             received_at: unix_ms::from_time(delivery.received_at()),
         }
     }
+}
+
+/// The answers to a round's submits (`rows`, in order) once a multi-row upsert stored the
+/// events `stored` (`provider, dedupe_key`): the first submit of a stored event is the
+/// one that stored it; any other found it live, a duplicate.
+pub(crate) fn answers_in_order<'a>(
+    rows: impl Iterator<Item = &'a NewRow>,
+    mut stored: std::collections::HashSet<(String, String)>,
+) -> Vec<Result<Submitted, SinkError>> {
+    rows.map(|row| {
+        let key = (row.provider.clone(), row.dedupe_key.clone());
+        Ok(if stored.remove(&key) {
+            Submitted::Accepted
+        } else {
+            Submitted::Duplicate
+        })
+    })
+    .collect()
 }
 
 fn to_i64(offset: usize) -> i64 {

@@ -9,7 +9,7 @@ use webhook_core::{SinkError, Submitted};
 
 use super::sql;
 use crate::error::InboxError;
-use crate::record::{DeliveryRecord, NewRow};
+use crate::record::{DeliveryRecord, NewRow, answers_in_order};
 use crate::store::{Outcome, Store};
 use crate::unix_ms;
 
@@ -167,8 +167,9 @@ impl Counted {
 
     /// Stores the round's submits in one transaction. Rows go in sorted by their key,
     /// so two replicas' rounds with keys in common take their row locks in the same
-    /// order (no deadlock); a key repeated within the round is stored once, and its
-    /// later submits are duplicates of the first.
+    /// order (no deadlock); a key repeated within the round goes in once (Postgres
+    /// refuses an upsert that would touch one row twice), and its later submits are
+    /// duplicates of the first.
     async fn store_all(&self, batch: &[Pending]) -> Result<Vec<Answer>, sqlx::Error> {
         let key = |at: usize| {
             (
@@ -192,21 +193,10 @@ impl Counted {
         if let Some((_, count)) = self.lock_cache().as_mut() {
             *count += stored.len() as u64;
         }
-        // The first submit of a stored key is the one that stored it.
-        Ok((0..batch.len())
-            .map(|at| {
-                let (provider, dedupe_key) = key(at);
-                let first =
-                    order.binary_search_by(|probe| key(*probe).cmp(&(provider, dedupe_key)));
-                let is_first = first.is_ok_and(|found| order[found] == at);
-                let was_stored = stored.contains(&(provider.to_owned(), dedupe_key.to_owned()));
-                Ok(if is_first && was_stored {
-                    Submitted::Accepted
-                } else {
-                    Submitted::Duplicate
-                })
-            })
-            .collect())
+        Ok(answers_in_order(
+            batch.iter().map(|submit| &submit.row),
+            stored,
+        ))
     }
 
     /// One submit on its own, counted against the capacity first.

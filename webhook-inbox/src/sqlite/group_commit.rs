@@ -14,7 +14,7 @@ use webhook_core::{SinkError, Submitted};
 
 use super::sql;
 use crate::error::InboxError;
-use crate::record::{DeliveryRecord, NewRow};
+use crate::record::{DeliveryRecord, NewRow, answers_in_order};
 use crate::store::Outcome;
 use crate::unix_ms;
 
@@ -481,11 +481,11 @@ async fn done_all(
 
 /// The sizes a batch of done settles is padded to, and the largest.
 const DONE_SIZES: [usize; 4] = [1, 8, 32, 128];
-const DONE_CHUNK: usize = 128;
+const DONE_CHUNK: usize = DONE_SIZES[DONE_SIZES.len() - 1];
 
 /// [`sql::DONE`] for `rows` (one of [`DONE_SIZES`]) `(id, owner)` pairs: the ids, then
-/// as many owners, as anonymous parameters (see [`build_upsert_many`]); built once per
-/// size.
+/// as many owners, as anonymous parameters (see [`crate::sql::upsert_many`]); built
+/// once per size.
 fn done_many(rows: usize) -> &'static str {
     static STATEMENTS: OnceLock<Vec<String>> = OnceLock::new();
     let statements = STATEMENTS.get_or_init(|| {
@@ -541,19 +541,10 @@ async fn store_all(
         stored.extend(query.fetch_all(&mut *conn).await?);
     }
     *outstanding += stored.len() as u64;
-    // The first submit of a stored event is the one that stored it; any later one in
-    // the same round found it live, a duplicate.
-    Ok(submits
-        .iter()
-        .map(|(row, _)| {
-            let key = (row.provider.clone(), row.dedupe_key.clone());
-            Ok(if stored.remove(&key) {
-                Submitted::Accepted
-            } else {
-                Submitted::Duplicate
-            })
-        })
-        .collect())
+    Ok(answers_in_order(
+        submits.iter().map(|(row, _)| *row),
+        stored,
+    ))
 }
 
 /// Rows per multi-row upsert (9 parameters each).
