@@ -98,6 +98,7 @@ impl<S: Store> Engine<S> {
                 owners: Arc::clone(&self.shared.owners),
                 lease: self.config.lease,
                 poll_interval: self.config.poll_interval,
+                claim_batch: self.config.claim_batch,
             };
             workers.push(tokio::spawn(worker.run(self.shared.stop.subscribe())));
         }

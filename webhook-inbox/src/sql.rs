@@ -81,16 +81,19 @@ pub(crate) fn upsert_many(
 /// claim) and ends with `$lock` (Postgres: `FOR UPDATE SKIP LOCKED`).
 macro_rules! statements {
     ($now:literal, $claim_from:literal, $lock:literal) => {
-        /// Claims the oldest due row: $1 owner, $2 lease (ms).
+        /// Claims up to $3 of the oldest due rows, each leased to `<$1>/<its id>` (an
+        /// owner per row, see [`crate::worker::row_owner`]): $1 claim owner, $2 lease
+        /// (ms), $3 most rows. The rows come back in no particular order.
         pub(super) const CLAIM: &str = concat!(
-            "UPDATE webhook_inbox SET state = 'running', attempts = attempts + 1, lease_owner = $1, \
+            "UPDATE webhook_inbox SET state = 'running', attempts = attempts + 1, \
+             lease_owner = $1 || '/' || CAST(id AS TEXT), \
              lease_expires_at = ", $now, " + $2, updated_at = ", $now, " \
-             WHERE id = (SELECT id FROM ", $claim_from, " \
+             WHERE id IN (SELECT id FROM ", $claim_from, " \
                WHERE state IN ('pending', 'running', 'failed') \
                  AND (state = 'pending' \
                    OR (state = 'failed' AND retry_at <= ", $now, ") \
                    OR (state = 'running' AND lease_expires_at < ", $now, ")) \
-               ORDER BY id LIMIT 1", $lock, ") \
+               ORDER BY id LIMIT $3", $lock, ") \
              RETURNING ", $crate::record::delivery_columns!()
         );
 

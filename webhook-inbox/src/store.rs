@@ -8,6 +8,8 @@ use webhook_core::Verdict;
 
 use crate::error::InboxError;
 use crate::record::DeliveryRecord;
+#[cfg(doc)]
+use crate::worker::row_owner;
 
 /// How an attempt ended, as the row records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,13 +38,15 @@ impl From<Verdict> for Outcome {
 /// The worker-side queries of a backend. Every change to a claimed row is fenced by
 /// its lease owner: a worker whose lease was taken over changes nothing.
 pub(crate) trait Store: Clone + Send + Sync + 'static {
-    /// Claims the oldest due row (pending, failed and due, or running with an expired
-    /// lease) for `owner` until `lease` from now, counting one more attempt.
+    /// Claims up to `limit` of the oldest due rows (pending, failed and due, or running
+    /// with an expired lease), each leased to [`row_owner`]`(owner, id)` until `lease`
+    /// from now, counting one more attempt. In no particular order.
     fn claim(
         &self,
         owner: &str,
         lease: Duration,
-    ) -> impl Future<Output = Result<Option<DeliveryRecord>, InboxError>> + Send;
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<DeliveryRecord>, InboxError>> + Send;
 
     /// Extends `owner`'s lease on row `id`; false when the lease is no longer theirs.
     fn extend(
@@ -61,24 +65,27 @@ pub(crate) trait Store: Clone + Send + Sync + 'static {
         outcome: &Outcome,
     ) -> impl Future<Output = Result<bool, InboxError>> + Send;
 
-    /// Settles one attempt (`settled`: id, its owner, outcome) and claims the next
-    /// row for `owner`, as [`Store::settle`] then [`Store::claim`]; a backend may share
-    /// one commit between them.
+    /// Records how each attempt of `settled` ended (row id, its row owner, outcome) as
+    /// [`Store::settle`], then claims as [`Store::claim`]; a backend may share one
+    /// commit between them. One settle answer per attempt, in order.
     fn settle_and_claim(
         &self,
-        settled: (i64, &str, &Outcome),
+        settled: &[(i64, String, Outcome)],
         owner: &str,
         lease: Duration,
+        limit: usize,
     ) -> impl Future<
         Output = (
-            Result<bool, InboxError>,
-            Result<Option<DeliveryRecord>, InboxError>,
+            Vec<Result<bool, InboxError>>,
+            Result<Vec<DeliveryRecord>, InboxError>,
         ),
     > + Send {
         async move {
-            let (id, settled_owner, outcome) = settled;
-            let settle = self.settle(id, settled_owner, outcome).await;
-            (settle, self.claim(owner, lease).await)
+            let mut settles = Vec::with_capacity(settled.len());
+            for (id, row_owner, outcome) in settled {
+                settles.push(self.settle(*id, row_owner, outcome).await);
+            }
+            (settles, self.claim(owner, lease, limit).await)
         }
     }
 

@@ -1,20 +1,22 @@
-//! The worker loop: claim a due row, run its handler while a heartbeat keeps the
-//! lease, record the verdict.
+//! The worker loop: claim due rows, run their handlers while a heartbeat keeps the
+//! leases, record the verdicts with the next claim.
 
+use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use tokio::sync::futures::Notified;
 use tokio::sync::watch;
-use webhook_core::{Dispatcher, Verdict, Verified};
+use webhook_core::Dispatcher;
 
 use crate::record::DeliveryRecord;
 use crate::store::{Outcome, Store};
 
-/// Lease owner names: `<instance>/<claim number>`, unique per claim so a worker can
-/// never mistake a row it claimed again for the claim it lost.
+/// Claim names: `<instance>/<claim number>`, unique per claim so a worker can never
+/// mistake a row it claimed again for the claim it lost (each row's lease owner is
+/// then [`row_owner`]).
 #[derive(Debug)]
 pub(crate) struct Owners {
     instance: String,
@@ -45,6 +47,19 @@ impl Owners {
     }
 }
 
+/// The lease owner of row `id` taken by the claim named `claim`: `<claim>/<id>`, as the
+/// claim statement writes it. A claim may take several rows, and each has an owner of
+/// its own, so that recording one row's outcome can never match another.
+pub(crate) fn row_owner(claim: &str, id: i64) -> String {
+    format!("{claim}/{id}")
+}
+
+/// A claim whose handlers took less than this each, on average, lets the worker's next
+/// claim take twice as many rows (up to [`InboxConfig::claim_batch`]).
+///
+/// [`InboxConfig::claim_batch`]: crate::InboxConfig::claim_batch
+const QUICK: Duration = Duration::from_millis(1);
+
 /// One worker of an inbox.
 pub(crate) struct Worker<S> {
     pub(crate) store: S,
@@ -52,18 +67,22 @@ pub(crate) struct Worker<S> {
     pub(crate) owners: Arc<Owners>,
     pub(crate) lease: Duration,
     pub(crate) poll_interval: Duration,
+    pub(crate) claim_batch: usize,
 }
 
 impl<S: Store> Worker<S> {
     /// Claims and handles rows until `stop` turns true (or the inbox is dropped); a
-    /// handler already running finishes first, and its verdict is recorded.
+    /// handler already running finishes first, and its verdict is recorded. Claimed
+    /// rows not yet run then stay `running`, for the shutdown to release.
     pub(crate) async fn run(self, mut stop: watch::Receiver<bool>) {
-        // The last attempt, recorded together with the next claim.
-        let mut finished: Option<(i64, String, Outcome)> = None;
+        // The last claim's attempts, recorded together with the next claim.
+        let mut finished: Vec<(i64, String, Outcome)> = Vec::new();
+        // How many rows the next claim may take.
+        let mut limit = 1;
         loop {
             if *stop.borrow() {
-                if let Some((id, owner, outcome)) = finished {
-                    report(id, self.store.settle(id, &owner, &outcome).await);
+                for (id, owner, outcome) in &finished {
+                    report(*id, self.store.settle(*id, owner, outcome).await);
                 }
                 return;
             }
@@ -71,27 +90,35 @@ impl<S: Store> Worker<S> {
             let wakeup = self.store.wakeup().notified();
             tokio::pin!(wakeup);
             wakeup.as_mut().enable();
-            let owner = self.owners.next();
-            let claimed = match finished.take() {
-                Some((id, settled_owner, outcome)) => {
-                    let (settled, claimed) = self
-                        .store
-                        .settle_and_claim((id, &settled_owner, &outcome), &owner, self.lease)
-                        .await;
+            let claim = self.owners.next();
+            let claimed = if finished.is_empty() {
+                self.store.claim(&claim, self.lease, limit).await
+            } else {
+                let (settled, claimed) = self
+                    .store
+                    .settle_and_claim(&finished, &claim, self.lease, limit)
+                    .await;
+                for ((id, _, _), settled) in finished.drain(..).zip(settled) {
                     report(id, settled);
-                    claimed
                 }
-                None => self.store.claim(&owner, self.lease).await,
+                claimed
             };
             let going = match claimed {
-                Ok(Some(record)) => {
-                    let (id, outcome) = self.handle(record, &owner).await;
-                    finished = Some((id, owner, outcome));
+                Ok(mut records) if !records.is_empty() => {
+                    records.sort_by_key(|record| record.id);
+                    let rows = u32::try_from(records.len()).unwrap_or(u32::MAX);
+                    let started = Instant::now();
+                    finished = self.handle_all(records, &claim, &stop).await;
+                    limit = if started.elapsed() < QUICK.saturating_mul(rows) {
+                        limit.saturating_mul(2).min(self.claim_batch)
+                    } else {
+                        1
+                    };
                     true
                 }
-                Ok(None) => self.wait(wakeup, &mut stop).await,
+                Ok(_) => self.wait(wakeup, &mut stop).await,
                 Err(error) => {
-                    tracing::warn!(%error, "claiming an inbox row failed");
+                    tracing::warn!(%error, "claiming inbox rows failed");
                     self.wait(wakeup, &mut stop).await
                 }
             };
@@ -110,47 +137,100 @@ impl<S: Store> Worker<S> {
         }
     }
 
+    /// Runs the claimed rows' handlers one after another, oldest first, while one
+    /// heartbeat keeps the lease of every row not yet finished. A row whose lease was
+    /// taken over before its turn is skipped (its new owner runs it); once `stop`
+    /// turns true no further row starts. Returns the outcomes to record.
+    async fn handle_all(
+        &self,
+        records: Vec<DeliveryRecord>,
+        claim: &str,
+        stop: &watch::Receiver<bool>,
+    ) -> Vec<(i64, String, Outcome)> {
+        let held: Vec<Held> = records
+            .iter()
+            .map(|record| Held {
+                id: record.id,
+                owner: row_owner(claim, record.id),
+                lost: AtomicBool::new(false),
+            })
+            .collect();
+        // The first row whose outcome is not known yet.
+        let next = AtomicUsize::new(0);
+        let work = async {
+            let mut finished = Vec::with_capacity(held.len());
+            for (at, (record, row)) in records.into_iter().zip(&held).enumerate() {
+                if at > 0 && *stop.borrow() {
+                    break;
+                }
+                if row.lost.load(Ordering::Relaxed) {
+                    tracing::warn!(
+                        id = row.id,
+                        "lease taken over before the handler ran: skipped"
+                    );
+                } else {
+                    let outcome = self.handle(record).await;
+                    finished.push((row.id, row.owner.clone(), outcome));
+                }
+                next.store(at + 1, Ordering::Relaxed);
+            }
+            finished
+        };
+        tokio::pin!(work);
+        tokio::select! {
+            biased;
+            finished = &mut work => finished,
+            never = self.heartbeat(&held, &next) => match never {},
+        }
+    }
+
     /// Runs the claimed row's handler; returns the outcome to record.
-    async fn handle(&self, record: DeliveryRecord, owner: &str) -> (i64, Outcome) {
-        let id = record.id;
-        let attempt = u32::try_from(record.attempts).unwrap_or(u32::MAX);
-        let outcome = match record.restore() {
-            Ok(delivery) => self.attempt(&delivery, attempt, id, owner).await.into(),
+    async fn handle(&self, record: DeliveryRecord) -> Outcome {
+        let (id, attempt) = (
+            record.id,
+            u32::try_from(record.attempts).unwrap_or(u32::MAX),
+        );
+        match record.restore() {
+            Ok(delivery) => self.dispatcher.run(&delivery, attempt).await.into(),
             Err(error) => {
                 tracing::error!(id, %error, "stored delivery cannot be rebuilt: dead-lettered");
                 Outcome::Dead(error.to_string())
             }
-        };
-        (id, outcome)
-    }
-
-    /// Runs the handler; the heartbeat only ends when the lease is lost, and the
-    /// handler is still awaited then (its verdict will be fenced out).
-    async fn attempt(&self, delivery: &Verified, attempt: u32, id: i64, owner: &str) -> Verdict {
-        let run = self.dispatcher.run(delivery, attempt);
-        tokio::pin!(run);
-        tokio::select! {
-            biased;
-            verdict = &mut run => verdict,
-            () = self.heartbeat(id, owner) => run.await,
         }
     }
 
-    async fn heartbeat(&self, id: i64, owner: &str) {
+    /// Every third of a lease, extends the lease of each held row from `next` on that
+    /// is still ours; a handler whose lease is lost still runs to its end (its verdict
+    /// is fenced out). Never returns: the caller drops it when the rows are done.
+    async fn heartbeat(&self, held: &[Held], next: &AtomicUsize) -> Infallible {
         loop {
             tokio::time::sleep(self.lease / 3).await;
-            match self.store.extend(id, owner, self.lease).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    tracing::warn!(id, "lease taken over while the handler runs");
-                    return;
+            let from = next.load(Ordering::Relaxed);
+            for row in held.iter().skip(from) {
+                if row.lost.load(Ordering::Relaxed) {
+                    continue;
                 }
-                Err(error) => {
-                    tracing::warn!(id, %error, "extending the lease failed; trying again")
+                match self.store.extend(row.id, &row.owner, self.lease).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(id = row.id, "lease taken over while the row was held");
+                        row.lost.store(true, Ordering::Relaxed);
+                    }
+                    Err(error) => {
+                        tracing::warn!(id = row.id, %error, "extending the lease failed; trying again")
+                    }
                 }
             }
         }
     }
+}
+
+/// A claimed row while its worker holds it.
+struct Held {
+    id: i64,
+    owner: String,
+    /// Set when extending its lease found another owner.
+    lost: AtomicBool,
 }
 
 /// Logs how recording an attempt went.

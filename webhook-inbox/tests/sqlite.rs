@@ -36,6 +36,7 @@ sqlite_tests!(
     long_handler_keeps_its_lease_by_heartbeat,
     two_instances_handle_each_row_exactly_once,
     shutdown_leaves_unfinished_rows_pending_for_the_next_instance,
+    quick_handlers_are_claimed_several_rows_at_a_time,
     storage_error_answers_503,
     full_inbox_answers_503_but_still_recognises_duplicates,
     done_rows_are_pruned_after_retention,

@@ -274,11 +274,13 @@ impl Store for PgStore {
         &self,
         owner: &str,
         lease: Duration,
-    ) -> Result<Option<DeliveryRecord>, InboxError> {
+        limit: usize,
+    ) -> Result<Vec<DeliveryRecord>, InboxError> {
         let claimed = sqlx::query_as(sql::CLAIM)
             .bind(owner)
             .bind(unix_ms::from_duration(lease))
-            .fetch_optional(&self.pool)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
             .await?;
         Ok(claimed)
     }

@@ -37,7 +37,8 @@ enum Request {
     Claim {
         owner: String,
         lease: Duration,
-        reply: oneshot::Sender<Result<Option<DeliveryRecord>, InboxError>>,
+        limit: usize,
+        reply: oneshot::Sender<Result<Vec<DeliveryRecord>, InboxError>>,
     },
     Extend {
         id: i64,
@@ -56,7 +57,7 @@ enum Request {
 /// What a request became inside a transaction, sent only after the `COMMIT`.
 enum Reply {
     Submit(Answer),
-    Claim(Option<DeliveryRecord>),
+    Claim(Vec<DeliveryRecord>),
     Changed(bool),
 }
 
@@ -103,11 +104,13 @@ impl GroupCommit {
         &self,
         owner: &str,
         lease: Duration,
-    ) -> oneshot::Receiver<Result<Option<DeliveryRecord>, InboxError>> {
+        limit: usize,
+    ) -> oneshot::Receiver<Result<Vec<DeliveryRecord>, InboxError>> {
         let (reply, answer) = oneshot::channel();
         let request = Request::Claim {
             owner: owner.to_owned(),
             lease,
+            limit,
             reply,
         };
         // A closed queue drops `reply`: the receiver then reports the writer stopped.
@@ -274,16 +277,21 @@ async fn gather_submits(requests: &mut mpsc::Receiver<Request>, batch: &mut Vec<
     }
 }
 
-/// How long a counted backlog stands in for a new `COUNT(*)`, while well under capacity.
+/// How long a counted backlog stands in for a new `COUNT(*)`.
 const BACKLOG_FRESH: Duration = Duration::from_secs(1);
+
+/// How long a count stands before a round that would refuse a delivery for want of
+/// room counts again: at capacity, the table is counted at most this often.
+const FULL_RECOUNT: Duration = Duration::from_millis(10);
 
 /// The outstanding rows (pending, running, failed) as the writer knows them: counted in
 /// the table now and then, and kept up to date in between with what the writer itself
-/// changes. Counting is a scan of the whole backlog, so counting every round would make
-/// each round slower the longer the backlog grows. Other processes (and admin replays)
-/// change the table too, so the count is taken again every [`BACKLOG_FRESH`], and every
-/// round once the backlog is within half of the capacity: the capacity is exact near
-/// the limit.
+/// changes (it makes every routine change). Counting is a scan of the whole backlog, so
+/// counting every round would make each round slower the longer the backlog grows,
+/// which is when speed matters most. Other processes (and admin replays) change the
+/// table too, so the count is taken again every [`BACKLOG_FRESH`], and before a round
+/// refuses a delivery for want of room (at most every [`FULL_RECOUNT`]): a delivery is
+/// refused only on a count at most that old.
 #[derive(Debug, Default)]
 struct Backlog {
     counted_at: Option<Instant>,
@@ -291,19 +299,19 @@ struct Backlog {
 }
 
 impl Backlog {
-    /// Counts the table again unless the last count is recent and the backlog, with
-    /// the `incoming` rows of this round, is far from `max_pending`.
+    /// Counts the table again if the last count is stale, or if the `incoming` rows of
+    /// this round would not all fit under `max_pending` and the count is not brand new.
     async fn refresh(
         &mut self,
         conn: &mut SqliteConnection,
         incoming: u64,
         max_pending: u64,
     ) -> Result<(), sqlx::Error> {
-        let fresh = self
-            .counted_at
-            .is_some_and(|at| at.elapsed() < BACKLOG_FRESH);
-        let far_from_full = self.rows.saturating_add(incoming).saturating_mul(2) < max_pending;
-        if !(fresh && far_from_full) {
+        let age = self.counted_at.map(|at| at.elapsed());
+        let stale = age.is_none_or(|age| age >= BACKLOG_FRESH);
+        let would_refuse = self.rows.saturating_add(incoming) > max_pending;
+        let recheck = would_refuse && age.is_none_or(|age| age >= FULL_RECOUNT);
+        if stale || recheck {
             self.rows = count(conn).await?;
             self.counted_at = Some(Instant::now());
         }
@@ -379,11 +387,17 @@ async fn commit(
                 replies.extend(answers.into_iter().map(Reply::Submit));
                 continue;
             }
-            Request::Claim { owner, lease, .. } => Reply::Claim(
+            Request::Claim {
+                owner,
+                lease,
+                limit,
+                ..
+            } => Reply::Claim(
                 sqlx::query_as(sql::CLAIM)
                     .bind(owner)
                     .bind(unix_ms::from_duration(*lease))
-                    .fetch_optional(&mut *tx)
+                    .bind(i64::try_from(*limit).unwrap_or(i64::MAX))
+                    .fetch_all(&mut *tx)
                     .await?,
             ),
             Request::Extend {

@@ -58,8 +58,9 @@ impl Store for SqliteStore {
         &self,
         owner: &str,
         lease: Duration,
-    ) -> Result<Option<DeliveryRecord>, InboxError> {
-        answer(self.writer.claim(owner, lease).await).await
+        limit: usize,
+    ) -> Result<Vec<DeliveryRecord>, InboxError> {
+        answer(self.writer.claim(owner, lease, limit).await).await
     }
 
     async fn extend(&self, id: i64, owner: &str, lease: Duration) -> Result<bool, InboxError> {
@@ -70,21 +71,29 @@ impl Store for SqliteStore {
         answer(self.writer.settle(id, owner, outcome).await).await
     }
 
-    /// Both queued before either is awaited, so they usually share one round (one
-    /// commit); the writer runs settles before claims either way.
+    /// Every settle and the claim queued before any is awaited, so they usually share
+    /// one round (one commit, the `done`s in one statement); the writer runs settles
+    /// before claims either way.
     async fn settle_and_claim(
         &self,
-        settled: (i64, &str, &Outcome),
+        settled: &[(i64, String, Outcome)],
         owner: &str,
         lease: Duration,
+        limit: usize,
     ) -> (
-        Result<bool, InboxError>,
-        Result<Option<DeliveryRecord>, InboxError>,
+        Vec<Result<bool, InboxError>>,
+        Result<Vec<DeliveryRecord>, InboxError>,
     ) {
-        let (id, settled_owner, outcome) = settled;
-        let settle = self.writer.settle(id, settled_owner, outcome).await;
-        let claim = self.writer.claim(owner, lease).await;
-        (answer(settle).await, answer(claim).await)
+        let mut settles = Vec::with_capacity(settled.len());
+        for (id, row_owner, outcome) in settled {
+            settles.push(self.writer.settle(*id, row_owner, outcome).await);
+        }
+        let claim = self.writer.claim(owner, lease, limit).await;
+        let mut answers = Vec::with_capacity(settles.len());
+        for settle in settles {
+            answers.push(answer(settle).await);
+        }
+        (answers, answer(claim).await)
     }
 
     async fn release(&self, instance: &str) -> Result<u64, InboxError> {

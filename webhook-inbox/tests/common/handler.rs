@@ -28,6 +28,9 @@ pub(crate) enum Behaviour {
     Slow(Duration),
     /// Parses the data as a charge with an `amount`, until the probe is fixed.
     Typed,
+    /// Waits at the probe's gate on charges whose id starts with `ch_gate` (one
+    /// [`Probe::open_gate`] lets one through); succeeds at once on the others.
+    Gated,
 }
 
 /// What the handler saw and did, shared by every handler built from it.
@@ -36,6 +39,17 @@ pub(crate) struct Probe {
     started: Mutex<Vec<(String, u32)>>,
     succeeded: Mutex<HashMap<String, u32>>,
     fixed: AtomicBool,
+    gate: Gate,
+}
+
+/// Where [`Behaviour::Gated`] handlers wait: closed until opened, once per handler.
+#[derive(Debug)]
+struct Gate(tokio::sync::Semaphore);
+
+impl Default for Gate {
+    fn default() -> Self {
+        Self(tokio::sync::Semaphore::new(0))
+    }
 }
 
 impl Probe {
@@ -51,6 +65,11 @@ impl Probe {
     /// How many attempts succeeded, per dedupe key.
     pub(crate) fn succeeded(&self) -> HashMap<String, u32> {
         self.succeeded.lock().unwrap().clone()
+    }
+
+    /// Lets one [`Behaviour::Gated`] handler through its gate.
+    pub(crate) fn open_gate(&self) {
+        self.gate.0.add_permits(1);
     }
 
     /// Makes [`Behaviour::Typed`] accept every payload (the "fix" before a replay).
@@ -87,6 +106,21 @@ impl TestHandler {
                 tokio::time::sleep(duration).await;
                 Ok(())
             }
+            Behaviour::Gated
+                if delivery
+                    .dedupe_key()
+                    .starts_with("charge.succeeded:ch_gate") =>
+            {
+                self.probe
+                    .gate
+                    .0
+                    .acquire()
+                    .await
+                    .expect("the gate is never closed")
+                    .forget();
+                Ok(())
+            }
+            Behaviour::Gated => Ok(()),
             Behaviour::Typed if self.probe.fixed.load(Ordering::SeqCst) => Ok(()),
             Behaviour::Typed => delivery
                 .parse::<Charge>()

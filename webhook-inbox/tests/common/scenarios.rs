@@ -384,6 +384,52 @@ pub(crate) async fn shutdown_leaves_unfinished_rows_pending_for_the_next_instanc
     assert_eq!(probe.succeeded().len(), 3);
 }
 
+pub(crate) async fn quick_handlers_are_claimed_several_rows_at_a_time(db: &Db) {
+    let probe = Probe::new();
+    let inbox = db.open(config().workers(1).claim_batch(8)).await;
+    let receiver = receiver(inbox.clone(), Behaviour::Gated, &probe);
+
+    // The worker holds the first gate (a slow claim: the next claim takes one row) while
+    // the rest is stored, the second gate seventh in line.
+    assert_eq!(
+        charge("ch_gate1").send(&receiver).await.reason(),
+        "accepted"
+    );
+    eventually("the first gate's handler runs", async || {
+        probe.started().len() == 1
+    })
+    .await;
+    let queued = [
+        "ch_q1", "ch_q2", "ch_q3", "ch_q4", "ch_q5", "ch_q6", "ch_gate2", "ch_q8", "ch_q9",
+        "ch_q10", "ch_q11", "ch_q12",
+    ];
+    for id in queued {
+        assert_eq!(charge(id).send(&receiver).await.reason(), "accepted");
+    }
+    probe.open_gate();
+
+    // Quick claims double: 1 row, 2 rows, then 4, the second gate among them, so rows
+    // of its claim are held (`running`) beside it: finished but not yet recorded, and
+    // claimed but not yet run.
+    eventually("the second gate's handler runs", async || {
+        probe.started().len() == 8
+    })
+    .await;
+    let held = inbox.stats().await.unwrap().running;
+    assert!(
+        held >= 2,
+        "the worker claims one row at a time after quick handlers: {held} running"
+    );
+    probe.open_gate();
+    idle(&receiver).await;
+
+    let succeeded = probe.succeeded();
+    assert_eq!(succeeded.len(), 13);
+    assert!(succeeded.values().all(|runs| *runs == 1), "{succeeded:?}");
+    let stats = inbox.stats().await.unwrap();
+    assert_eq!((stats.done, stats.running), (13, 0));
+}
+
 pub(crate) async fn storage_error_answers_503(db: &Db) {
     let probe = Probe::new();
     let receiver = receiver(db.open(config()).await, Behaviour::Succeed, &probe);
