@@ -35,6 +35,13 @@ impl From<Verdict> for Outcome {
     }
 }
 
+/// What [`Store::settle_and_claim`] answers: one settle answer per attempt, in order,
+/// and the claimed rows.
+pub(crate) type SettledAndClaimed = (
+    Vec<Result<bool, InboxError>>,
+    Result<Vec<DeliveryRecord>, InboxError>,
+);
+
 /// The worker-side queries of a backend. Every change to a claimed row is fenced by
 /// its lease owner: a worker whose lease was taken over changes nothing.
 pub(crate) trait Store: Clone + Send + Sync + 'static {
@@ -74,12 +81,7 @@ pub(crate) trait Store: Clone + Send + Sync + 'static {
         owner: &str,
         lease: Duration,
         limit: usize,
-    ) -> impl Future<
-        Output = (
-            Vec<Result<bool, InboxError>>,
-            Result<Vec<DeliveryRecord>, InboxError>,
-        ),
-    > + Send {
+    ) -> impl Future<Output = SettledAndClaimed> + Send {
         async move {
             let mut settles = Vec::with_capacity(settled.len());
             for (id, row_owner, outcome) in settled {

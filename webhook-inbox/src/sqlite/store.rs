@@ -11,7 +11,7 @@ use super::group_commit::{GroupCommit, answer};
 use super::sql;
 use crate::error::InboxError;
 use crate::record::{DeliveryRecord, NewRow};
-use crate::store::{Outcome, Store};
+use crate::store::{Outcome, SettledAndClaimed, Store};
 use crate::unix_ms;
 
 /// The SQLite pool, the writer that batches submits, and the workers' wake-up.
@@ -80,10 +80,7 @@ impl Store for SqliteStore {
         owner: &str,
         lease: Duration,
         limit: usize,
-    ) -> (
-        Vec<Result<bool, InboxError>>,
-        Result<Vec<DeliveryRecord>, InboxError>,
-    ) {
+    ) -> SettledAndClaimed {
         let mut settles = Vec::with_capacity(settled.len());
         for (id, row_owner, outcome) in settled {
             settles.push(self.writer.settle(*id, row_owner, outcome).await);
