@@ -8,7 +8,8 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::pool::PoolConnection;
+use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool};
 use tokio::sync::{Notify, mpsc, oneshot};
 use webhook_core::{SinkError, Submitted};
 
@@ -163,6 +164,9 @@ pub(super) async fn answer<T>(
 }
 
 async fn write(pool: SqlitePool, wakeup: Arc<Notify>, mut requests: mpsc::Receiver<Request>) {
+    // The writer's connection, kept from round to round (taking one from the pool costs
+    // a ping of its thread each time); dropped after a failed round, in case it broke.
+    let mut held: Option<PoolConnection<Sqlite>> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     let mut backlog = Backlog::default();
     let mut last_submit: Option<Instant> = None;
@@ -186,7 +190,14 @@ async fn write(pool: SqlitePool, wakeup: Arc<Notify>, mut requests: mpsc::Receiv
             Request::Claim { .. } => 3,
         });
         let started = Instant::now();
-        let committed = commit(&pool, &batch, &mut backlog).await;
+        let committed = match &mut held {
+            Some(conn) => Ok(conn),
+            None => pool.acquire().await.map(|conn| held.insert(conn)),
+        };
+        let committed = match committed {
+            Ok(conn) => commit(conn, &batch, &mut backlog).await,
+            Err(error) => Err(error),
+        };
         tracing::trace!(
             size = batch.len(),
             took_us = started.elapsed().as_micros() as u64,
@@ -205,6 +216,7 @@ async fn write(pool: SqlitePool, wakeup: Arc<Notify>, mut requests: mpsc::Receiv
             Err(error) => {
                 // What the round changed is rolled back: count the table again next time.
                 backlog.forget();
+                held = None;
                 tracing::error!(%error, batch = batch.len(), "inbox commit failed: deliveries refused");
                 fail_all(batch.drain(..), &error.to_string());
             }
@@ -327,11 +339,11 @@ impl Backlog {
 /// Runs a round in one transaction. Any database error rolls the whole round back, so
 /// nobody is answered `Ok` for a change that is not committed.
 async fn commit(
-    pool: &SqlitePool,
+    conn: &mut SqliteConnection,
     batch: &[Request],
     backlog: &mut Backlog,
 ) -> Result<Vec<Reply>, sqlx::Error> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
     let submits = batch.iter().filter_map(|request| match request {
         Request::Submit { max_pending, .. } => Some(*max_pending),
         _ => None,

@@ -22,6 +22,11 @@ CREATE TABLE IF NOT EXISTS webhook_inbox (
     finished_at      INTEGER,
     UNIQUE (provider, dedupe_key)
 );
-CREATE INDEX IF NOT EXISTS webhook_inbox_outstanding
-    ON webhook_inbox (id) WHERE state IN ('pending', 'running', 'failed');
+-- The claims' walk: the outstanding rows in id order, with what decides whether each
+-- is due, so that walking past the rows workers hold reads no table rows. (Replaces
+-- `webhook_inbox_outstanding`, an index on `id` alone.)
+DROP INDEX IF EXISTS webhook_inbox_outstanding;
+CREATE INDEX IF NOT EXISTS webhook_inbox_due
+    ON webhook_inbox (id, state, retry_at, lease_expires_at)
+    WHERE state IN ('pending', 'running', 'failed');
 CREATE INDEX IF NOT EXISTS webhook_inbox_finished ON webhook_inbox (state, finished_at);
