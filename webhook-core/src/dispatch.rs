@@ -2,7 +2,6 @@
 //! decides what happens next. Every sink runs handlers through it.
 
 use std::any::Any;
-use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +12,7 @@ use tracing::Instrument;
 
 use crate::delivery::Verified;
 use crate::handler::{Ack, Context, DispatchError, Handler};
+use crate::metrics::Metrics;
 use crate::retry::RetryPolicy;
 
 /// What a sink does with a delivery after one attempt.
@@ -35,8 +35,8 @@ pub enum Verdict {
 #[derive(Clone)]
 pub struct Dispatcher {
     handler: Arc<dyn ErasedHandler>,
-    /// The provider's name for metrics labels.
-    provider_label: &'static str,
+    /// The receiver's metrics.
+    metrics: Arc<Metrics>,
     timeout: Duration,
     retry: RetryPolicy,
 }
@@ -57,9 +57,10 @@ impl Dispatcher {
         timeout: Duration,
         retry: RetryPolicy,
     ) -> Self {
+        let metrics = Arc::new(Metrics::new(provider_label, H::EVENTS));
         Self {
             handler,
-            provider_label,
+            metrics,
             timeout,
             retry,
         }
@@ -70,23 +71,9 @@ impl Dispatcher {
         self.handler.route(event_type)
     }
 
-    /// The provider's name as a metrics label.
-    pub(crate) fn provider_label(&self) -> &'static str {
-        self.provider_label
-    }
-
-    /// `event_type` as a metrics label: the handler's own `'static` name when it routes
-    /// it (no allocation per delivery), a copy otherwise.
-    pub(crate) fn event_label(&self, event_type: &str) -> Cow<'static, str> {
-        match self
-            .handler
-            .events()
-            .iter()
-            .find(|name| **name == event_type)
-        {
-            Some(name) => Cow::Borrowed(name),
-            None => Cow::Owned(event_type.to_owned()),
-        }
+    /// The receiver's metrics.
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// The retry policy.
@@ -120,9 +107,8 @@ impl Dispatcher {
             Verdict::Retry { .. } => "retry",
             Verdict::Dead(_) => "dead",
         };
-        crate::metrics::handler_finished(
-            self.provider_label,
-            self.event_label(delivery.event_type()),
+        self.metrics.handler_finished(
+            &self.metrics.label(delivery.event_type()),
             outcome,
             started.elapsed(),
         );
@@ -133,7 +119,7 @@ impl Dispatcher {
     pub async fn attempt(&self, delivery: &Verified, attempt: u32) -> Result<(), DispatchError> {
         let ctx = Context::new(delivery, attempt);
         let call = AssertUnwindSafe(self.handler.handle(delivery, ctx)).catch_unwind();
-        match tokio::time::timeout(self.timeout, call).await {
+        match crate::timeout::within(self.timeout, call).await {
             Err(_) => Err(DispatchError::TimedOut(self.timeout)),
             Ok(Err(panic)) => Err(DispatchError::Panicked(panic_message(&*panic))),
             Ok(Ok(result)) => result,
@@ -174,7 +160,6 @@ fn panic_message(panic: &(dyn Any + Send)) -> String {
 
 /// `Handler` without its associated items, so a receiver can hold any handler.
 trait ErasedHandler: Send + Sync + 'static {
-    fn events(&self) -> &'static [&'static str];
     fn route(&self, event_type: &str) -> Option<Ack>;
     fn handle<'a>(
         &'a self,
@@ -184,10 +169,6 @@ trait ErasedHandler: Send + Sync + 'static {
 }
 
 impl<H: Handler> ErasedHandler for H {
-    fn events(&self) -> &'static [&'static str] {
-        H::EVENTS
-    }
-
     fn route(&self, event_type: &str) -> Option<Ack> {
         Handler::route(self, event_type)
     }

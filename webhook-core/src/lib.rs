@@ -23,6 +23,7 @@ pub mod scheme;
 mod secret;
 pub mod sink;
 pub mod testing;
+mod timeout;
 
 pub use answer::Answer;
 pub use clock::{Clock, rfc3339};

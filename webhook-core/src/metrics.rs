@@ -1,5 +1,8 @@
 //! Metrics through the `metrics` facade: install any exporter (Prometheus, StatsD, ...)
-//! and these appear; without one they cost next to nothing.
+//! and these appear; without one they cost next to nothing. Install it before the first
+//! delivery: the series every accepted event touches (`accepted` deliveries and `done`
+//! handler durations of the routed event types) keep the handle made at their first
+//! use, as `metrics` handles do.
 //!
 //! | name | kind | labels |
 //! | --- | --- | --- |
@@ -11,32 +14,126 @@
 //! | `webhook_queue_depth` | gauge | `sink` (`memory`); set at most once a millisecond, and whenever the queue empties |
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 // Labels are `'static` where they can be (the provider's interned name, the handler's
 // event names), so that recording allocates nothing on the hot path.
 
-pub(crate) fn delivery(
+/// An event type as a metrics label: its place in the handler's `EVENTS` when it routes
+/// it, and the name.
+#[derive(Debug, Clone)]
+pub(crate) struct EventLabel {
+    index: Option<usize>,
+    name: Cow<'static, str>,
+}
+
+impl EventLabel {
+    /// The label of a delivery whose event type is not known (empty).
+    pub(crate) fn unknown() -> Self {
+        Self {
+            index: None,
+            name: Cow::Borrowed(""),
+        }
+    }
+}
+
+/// One receiver's metrics. The series every accepted event touches
+/// (`webhook_deliveries_total{outcome="accepted"}` and
+/// `webhook_handler_duration_seconds{outcome="done"}`, per routed event type) keep the
+/// handle registered at their first use, so the hot path skips the recorder's registry
+/// (a key built, hashed and compared twice per event). As for any `metrics` handle, the
+/// recorder is to be installed before the first delivery; the other series are looked
+/// up each time.
+#[derive(Debug)]
+pub(crate) struct Metrics {
     provider: &'static str,
-    event_type: Cow<'static, str>,
-    outcome: &'static str,
-) {
-    metrics::counter!("webhook_deliveries_total", "provider" => provider, "event_type" => event_type, "outcome" => outcome)
+    events: &'static [&'static str],
+    accepted: Box<[OnceLock<metrics::Counter>]>,
+    done: Box<[OnceLock<metrics::Histogram>]>,
+}
+
+impl Metrics {
+    /// The metrics of a receiver for `provider` whose handler routes `events`.
+    pub(crate) fn new(provider: &'static str, events: &'static [&'static str]) -> Self {
+        Self {
+            provider,
+            events,
+            accepted: events.iter().map(|_| OnceLock::new()).collect(),
+            done: events.iter().map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// `event_type` as a label: the handler's own `'static` name when it routes it (no
+    /// allocation per delivery), a copy otherwise.
+    pub(crate) fn label(&self, event_type: &str) -> EventLabel {
+        match self.events.iter().position(|name| *name == event_type) {
+            Some(index) => EventLabel {
+                index: Some(index),
+                name: Cow::Borrowed(self.events[index]),
+            },
+            None => EventLabel {
+                index: None,
+                name: Cow::Owned(event_type.to_owned()),
+            },
+        }
+    }
+
+    /// Counts an answered delivery.
+    pub(crate) fn delivery(&self, event: &EventLabel, outcome: &'static str) {
+        match (event.index, outcome) {
+            (Some(at), "accepted") => self.accepted[at]
+                .get_or_init(|| {
+                    metrics::counter!(DELIVERIES, "provider" => self.provider, "event_type" => self.events[at], "outcome" => "accepted")
+                })
+                .increment(1),
+            _ => delivery(self.provider, event.name.clone(), outcome),
+        }
+    }
+
+    /// Counts a signature rejected by check `reason`.
+    pub(crate) fn verification_failure(&self, reason: &'static str) {
+        verification_failure(self.provider, reason);
+    }
+
+    /// Records a finished handler attempt.
+    pub(crate) fn handler_finished(
+        &self,
+        event: &EventLabel,
+        outcome: &'static str,
+        took: Duration,
+    ) {
+        match (event.index, outcome) {
+            (Some(at), "done") => self.done[at]
+                .get_or_init(|| {
+                    metrics::histogram!(HANDLER_DURATION, "provider" => self.provider, "event_type" => self.events[at], "outcome" => "done")
+                })
+                .record(took.as_secs_f64()),
+            _ => handler_finished(self.provider, event.name.clone(), outcome, took),
+        }
+    }
+}
+
+const DELIVERIES: &str = "webhook_deliveries_total";
+const HANDLER_DURATION: &str = "webhook_handler_duration_seconds";
+
+fn delivery(provider: &'static str, event_type: Cow<'static, str>, outcome: &'static str) {
+    metrics::counter!(DELIVERIES, "provider" => provider, "event_type" => event_type, "outcome" => outcome)
         .increment(1);
 }
 
-pub(crate) fn verification_failure(provider: &'static str, reason: &'static str) {
+fn verification_failure(provider: &'static str, reason: &'static str) {
     metrics::counter!("webhook_verification_failures_total", "provider" => provider, "reason" => reason).increment(1);
 }
 
-pub(crate) fn handler_finished(
+fn handler_finished(
     provider: &'static str,
     event_type: Cow<'static, str>,
     outcome: &'static str,
     took: Duration,
 ) {
     metrics::histogram!(
-        "webhook_handler_duration_seconds",
+        HANDLER_DURATION,
         "provider" => provider, "event_type" => event_type.clone(), "outcome" => outcome
     )
     .record(took.as_secs_f64());

@@ -1,7 +1,6 @@
 //! `Receiver`: the path of one delivery (verify, envelope, route, dedupe, store, answer),
 //! deciding every status so that every adapter answers alike.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -14,6 +13,7 @@ use crate::clock::Clock;
 use crate::delivery::{Rejection, Request, Verified};
 use crate::dispatch::Dispatcher;
 use crate::handler::{Ack, Handler};
+use crate::metrics::EventLabel;
 use crate::provider::Provider;
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
@@ -90,17 +90,16 @@ impl Receiver {
             dedupe_key = tracing::field::Empty,
             outcome = tracing::field::Empty,
         );
-        let mut event_type = Cow::Borrowed("");
+        let mut event_type = EventLabel::unknown();
         let answer = self
             .decide(request, &span, &mut event_type)
             .instrument(span.clone())
             .await;
         span.record("outcome", answer.reason());
-        crate::metrics::delivery(
-            self.inner.dispatcher.provider_label(),
-            event_type,
-            answer.reason(),
-        );
+        self.inner
+            .dispatcher
+            .metrics()
+            .delivery(&event_type, answer.reason());
         answer
     }
 
@@ -109,7 +108,7 @@ impl Receiver {
         &self,
         request: Request,
         span: &tracing::Span,
-        event_type: &mut Cow<'static, str>,
+        event_type: &mut EventLabel,
     ) -> Answer {
         let inner = &*self.inner;
         if inner.closed.load(Ordering::Acquire) {
@@ -122,7 +121,7 @@ impl Receiver {
             Ok(delivery) => delivery,
             Err(answer) => return answer,
         };
-        *event_type = inner.dispatcher.event_label(delivery.event_type());
+        *event_type = inner.dispatcher.metrics().label(delivery.event_type());
         span.record("event_type", delivery.event_type());
         span.record("dedupe_key", delivery.dedupe_key());
         match inner.dispatcher.route(delivery.event_type()) {
@@ -143,10 +142,10 @@ impl Receiver {
             match rejection {
                 Rejection::Signature(error) => {
                     inner.stats.bad_signature.fetch_add(1, Ordering::Relaxed);
-                    crate::metrics::verification_failure(
-                        inner.dispatcher.provider_label(),
-                        error.check(),
-                    );
+                    inner
+                        .dispatcher
+                        .metrics()
+                        .verification_failure(error.check());
                     tracing::warn!(check = error.check(), %error, "signature rejected");
                     Answer::new(StatusCode::UNAUTHORIZED, "invalid signature")
                 }
@@ -203,7 +202,7 @@ impl Receiver {
     where
         F: std::future::Future<Output = Result<bytes::Bytes, Answer>>,
     {
-        match tokio::time::timeout(self.inner.body_read_timeout, read).await {
+        match crate::timeout::within(self.inner.body_read_timeout, read).await {
             Ok(read) => read,
             Err(_) => Err(Answer::body_timed_out()),
         }
