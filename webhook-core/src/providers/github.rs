@@ -14,7 +14,7 @@ use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, USER_AGENT};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use super::{header_str, is_blank, string_member, to_json};
+use super::{header_str, is_blank, joined, string_member, to_json};
 use crate::provider::{Envelope, EnvelopeError, Provider};
 use crate::scheme::{HmacScheme, Scheme};
 
@@ -108,7 +108,7 @@ impl Provider for GitHub {
             None => event.to_owned(),
         };
         let dedupe_key = match header_str(headers, HOOK_ID) {
-            Some(hook) => format!("{hook}:{delivery}"),
+            Some(hook) => joined(hook, delivery),
             None => delivery.to_owned(),
         };
         Ok(Envelope::new(event_type, dedupe_key, json))

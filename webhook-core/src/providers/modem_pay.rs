@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value};
 
-use super::{StrField, parse_wire, sha256_key, slice_of, to_json, valid_string_member};
+use super::{StrField, joined, parse_wire, sha256_key, slice_of, to_json, valid_string_member};
 use crate::event::CatalogueEntry;
 use crate::provider::{Envelope, EnvelopeError, Provider};
 use crate::scheme::{HmacScheme, Scheme};
@@ -104,7 +104,7 @@ impl Provider for ModemPay {
             .or(wire.data)
             .ok_or(EnvelopeError::Missing("payload"))?;
         let dedupe_key = match valid_string_member(data.get(), "id") {
-            Ok(Some(id)) => format!("{event}:{id}"),
+            Ok(Some(id)) => joined(&event, &id),
             Ok(None) | Err(_) => sha256_key(body),
         };
         Ok(Envelope::new(event, dedupe_key, slice_of(body, data)))
