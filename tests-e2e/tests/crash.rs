@@ -58,7 +58,9 @@ const KILL_AFTER_ACKS: usize = EVENTS / 3;
 /// How long each handler works before recording the event.
 const HANDLER_DELAY_MS: u64 = 20;
 /// The workers of the example's inbox (`InboxConfig::new()`): at most this many
-/// handlers run at the kill, so at most this many events may be handled twice.
+/// handlers run at the kill, so at most this many events may be handled twice. Each
+/// worker holds one row at a time here: a worker claims several rows only while its
+/// handlers finish within a millisecond, and these take [`HANDLER_DELAY_MS`].
 const INBOX_WORKERS: usize = 4;
 /// The lease of the example's inbox (`InboxConfig::new()`): a row running at the kill
 /// is claimed again only after it.

@@ -5,7 +5,8 @@
 //! [`submit`](webhook_core::Sink::submit) returns `Ok`, so the sender's 200 always
 //! stands for a committed row. Workers then claim rows with a lease, run the handler
 //! through the receiver's [`Dispatcher`](webhook_core::Dispatcher) and record the
-//! verdict:
+//! verdict (a worker whose handlers prove quick claims several rows at a time, see
+//! [`InboxConfig::claim_batch`]):
 //!
 //! ```text
 //! pending -> running -> done
@@ -40,7 +41,7 @@
 //! | `state` | `pending`, `running`, `done`, `failed` or `dead` |
 //! | `attempts` | attempts started since stored, revived or replayed |
 //! | `retry_at` | when a `failed` row is due |
-//! | `lease_owner`, `lease_expires_at` | the worker holding a `running` row, and until when |
+//! | `lease_owner`, `lease_expires_at` | the worker holding a `running` row (`<instance>/<claim>/<row id>`), and until when |
 //! | `last_error` | why the last attempt failed |
 //! | `updated_at`, `finished_at` | last change; when it became `done` or `dead` |
 //!
