@@ -1,5 +1,6 @@
 //! The worker-side queries and submits on Postgres.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,7 @@ use webhook_core::{SinkError, Submitted};
 use super::sql;
 use crate::error::InboxError;
 use crate::record::{DeliveryRecord, NewRow, answers_in_order};
-use crate::store::{Outcome, Store};
+use crate::store::{Outcome, SettledAndClaimed, Store};
 use crate::unix_ms;
 
 /// The pool, the schema the table lives in, the submits' group commit and the
@@ -269,6 +270,43 @@ fn upsert_many(rows: usize) -> &'static str {
     &statements[rows - 1]
 }
 
+impl PgStore {
+    /// Marks `settled` (row id, its row owner) done in one statement; the ids it changed
+    /// (the others' leases were lost). Row owners are unique, so the pairs match exactly.
+    async fn done_all(&self, settled: &[(i64, &str)]) -> Result<HashSet<i64>, sqlx::Error> {
+        let mut changed = HashSet::with_capacity(settled.len());
+        for chunk in settled.chunks(DONE_CHUNK) {
+            let statement = done_many(chunk.len());
+            let mut query = sqlx::query_scalar::<_, i64>(&statement);
+            for (id, owner) in chunk {
+                query = query.bind(id).bind(owner);
+            }
+            changed.extend(query.fetch_all(&self.pool).await?);
+        }
+        Ok(changed)
+    }
+}
+
+/// The most `done` settles one statement records.
+const DONE_CHUNK: usize = 64;
+
+/// [`sql::DONE`] for `rows` rows: `$2k-1` the id and `$2k` the row owner of each;
+/// returns the ids it marked done.
+fn done_many(rows: usize) -> String {
+    let single = sql::DONE;
+    let where_at = single
+        .find(" WHERE ")
+        .expect("the done statement has a WHERE");
+    let pairs: Vec<String> = (0..rows)
+        .map(|row| format!("(${}, ${})", 2 * row + 1, 2 * row + 2))
+        .collect();
+    format!(
+        "{} WHERE state = 'running' AND (id, lease_owner) IN ({}) RETURNING id",
+        &single[..where_at],
+        pairs.join(", ")
+    )
+}
+
 impl Store for PgStore {
     async fn claim(
         &self,
@@ -306,6 +344,40 @@ impl Store for PgStore {
             Outcome::Dead(error) => sqlx::query(sql::DEAD).bind(id).bind(owner).bind(error),
         };
         Ok(query.execute(&self.pool).await?.rows_affected() == 1)
+    }
+
+    /// The `done` settles in one statement (a claim's quick handlers finish many rows
+    /// at once), the others one by one; then the claim.
+    async fn settle_and_claim(
+        &self,
+        settled: &[(i64, String, Outcome)],
+        owner: &str,
+        lease: Duration,
+        limit: usize,
+    ) -> SettledAndClaimed {
+        let done: Vec<(i64, &str)> = settled
+            .iter()
+            .filter(|(_, _, outcome)| *outcome == Outcome::Done)
+            .map(|(id, row_owner, _)| (*id, row_owner.as_str()))
+            .collect();
+        let changed = match done.len() {
+            0 | 1 => None,
+            _ => match self.done_all(&done).await {
+                Ok(changed) => Some(changed),
+                Err(error) => {
+                    tracing::warn!(%error, "recording a claim's done rows together failed; one by one");
+                    None
+                }
+            },
+        };
+        let mut answers = Vec::with_capacity(settled.len());
+        for (id, row_owner, outcome) in settled {
+            answers.push(match (&changed, outcome) {
+                (Some(changed), Outcome::Done) => Ok(changed.contains(id)),
+                _ => self.settle(*id, row_owner, outcome).await,
+            });
+        }
+        (answers, self.claim(owner, lease, limit).await)
     }
 
     async fn release(&self, instance: &str) -> Result<u64, InboxError> {
