@@ -54,10 +54,11 @@ impl Dispatcher {
     pub(crate) fn new<H: Handler>(
         handler: Arc<H>,
         provider_label: &'static str,
+        catalogue: Vec<&'static str>,
         timeout: Duration,
         retry: RetryPolicy,
     ) -> Self {
-        let metrics = Arc::new(Metrics::new(provider_label, H::EVENTS));
+        let metrics = Arc::new(Metrics::new(provider_label, H::EVENTS, catalogue));
         Self {
             handler,
             metrics,

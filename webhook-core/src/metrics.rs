@@ -6,7 +6,7 @@
 //!
 //! | name | kind | labels |
 //! | --- | --- | --- |
-//! | `webhook_deliveries_total` | counter | `provider`, `event_type` (empty when unknown), `outcome` (the answer's reason: `accepted`, `duplicate`, `ignored`, `invalid signature`, ...) |
+//! | `webhook_deliveries_total` | counter | `provider`, `event_type` (empty when unknown, [`OTHER_EVENT`] for a name neither routed nor in the provider's catalogue), `outcome` (the answer's reason: `accepted`, `duplicate`, `ignored`, `invalid signature`, ...) |
 //! | `webhook_verification_failures_total` | counter | `provider`, `reason` ([`crate::VerifyError::check`]) |
 //! | `webhook_handler_duration_seconds` | histogram | `provider`, `event_type`, `outcome` (`done`, `retry`, `dead`) |
 //! | `webhook_retries_total` | counter | `provider`, `event_type` |
@@ -49,33 +49,50 @@ impl EventLabel {
 pub(crate) struct Metrics {
     provider: &'static str,
     events: &'static [&'static str],
+    /// The provider's catalogue: the other names an event type label may take.
+    catalogue: Vec<&'static str>,
     accepted: Box<[OnceLock<metrics::Counter>]>,
     done: Box<[OnceLock<metrics::Histogram>]>,
 }
 
 impl Metrics {
-    /// The metrics of a receiver for `provider` whose handler routes `events`.
-    pub(crate) fn new(provider: &'static str, events: &'static [&'static str]) -> Self {
+    /// The metrics of a receiver for `provider` (whose catalogue lists `catalogue`)
+    /// whose handler routes `events`.
+    pub(crate) fn new(
+        provider: &'static str,
+        events: &'static [&'static str],
+        catalogue: Vec<&'static str>,
+    ) -> Self {
         Self {
             provider,
             events,
+            catalogue,
             accepted: events.iter().map(|_| OnceLock::new()).collect(),
             done: events.iter().map(|_| OnceLock::new()).collect(),
         }
     }
 
-    /// `event_type` as a label: the handler's own `'static` name when it routes it (no
-    /// allocation per delivery), a copy otherwise.
+    /// `event_type` as a label: the handler's own name when it routes it, the
+    /// catalogue's when the provider lists it, and [`OTHER_EVENT`] for any other name.
+    /// Labels never allocate, and their number stays bounded: some providers send the
+    /// event type in a header the signature does not cover (GitHub's `X-GitHub-Event`),
+    /// so a replayed body could otherwise mint a series per name it is sent with.
     pub(crate) fn label(&self, event_type: &str) -> EventLabel {
-        match self.events.iter().position(|name| *name == event_type) {
-            Some(index) => EventLabel {
+        if let Some(index) = self.events.iter().position(|name| *name == event_type) {
+            return EventLabel {
                 index: Some(index),
                 name: Cow::Borrowed(self.events[index]),
-            },
-            None => EventLabel {
-                index: None,
-                name: Cow::Owned(event_type.to_owned()),
-            },
+            };
+        }
+        let name = self
+            .catalogue
+            .iter()
+            .find(|name| **name == event_type)
+            .copied()
+            .unwrap_or(OTHER_EVENT);
+        EventLabel {
+            index: None,
+            name: Cow::Borrowed(name),
         }
     }
 
@@ -113,6 +130,9 @@ impl Metrics {
         }
     }
 }
+
+/// The `event_type` label of an event type neither routed nor in the catalogue.
+pub const OTHER_EVENT: &str = "other";
 
 const DELIVERIES: &str = "webhook_deliveries_total";
 const HANDLER_DURATION: &str = "webhook_handler_duration_seconds";

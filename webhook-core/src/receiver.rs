@@ -401,9 +401,15 @@ impl<H: Handler> ReceiverBuilder<H> {
         let provider = self
             .provider
             .unwrap_or_else(|| Arc::new(H::Provider::default()));
+        let catalogue = provider
+            .catalogue()
+            .iter()
+            .map(|entry| entry.name)
+            .collect();
         let dispatcher = Dispatcher::new(
             Arc::new(self.handler),
             interned(provider.name()),
+            catalogue,
             self.handler_timeout,
             self.retry,
         );

@@ -129,6 +129,10 @@ async fn deliveries_failures_and_handler_outcomes_are_counted_by_label() {
             .reason(),
         "ignored"
     );
+    for made_up in ["made.up", "made.up.too"] {
+        let answer = delivery(made_up, "x_1").send(&receiver).await;
+        assert_eq!(answer.reason(), "ignored");
+    }
     let forged = delivery("charge.succeeded", "ch_5")
         .secret(webhook_core::Secret::new("not-the-secret").expect("a secret"));
     assert_eq!(
@@ -180,6 +184,25 @@ async fn deliveries_failures_and_handler_outcomes_are_counted_by_label() {
             ]
         ),
         1
+    );
+    // Names outside the catalogue share one series: their number is not the sender's to
+    // choose.
+    assert_eq!(
+        count(
+            &snapshot,
+            deliveries,
+            &[provider, ("event_type", "other"), ("outcome", "ignored")]
+        ),
+        2
+    );
+    assert!(
+        value(
+            &snapshot,
+            MetricKind::Counter,
+            deliveries,
+            &[("event_type", "made.up")]
+        )
+        .is_none()
     );
     assert_eq!(
         count(

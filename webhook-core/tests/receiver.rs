@@ -458,3 +458,20 @@ fn events_queued_when_the_workers_runtime_stops_can_be_redelivered() {
         );
     });
 }
+
+#[tokio::test]
+async fn dedupe_forgets_the_oldest_handled_keys_past_its_capacity() {
+    let handler = Recorder::new(Behaviour::Succeed);
+    let receiver = receiver(&handler, MemorySink::new().dedupe_capacity(4));
+    for n in 0..10 {
+        let answer = charge(&format!("ch_{n}")).send(&receiver).await;
+        assert_eq!(answer.reason(), "accepted");
+        receiver.idle().await;
+    }
+    for recent in ["ch_8", "ch_9"] {
+        assert_eq!(charge(recent).send(&receiver).await.reason(), "duplicate");
+    }
+    assert_eq!(charge("ch_0").send(&receiver).await.reason(), "accepted");
+    receiver.idle().await;
+    assert_eq!(handler.calls(), 11);
+}

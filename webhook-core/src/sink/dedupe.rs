@@ -14,24 +14,32 @@ pub(crate) enum Seen {
     Dead,
 }
 
+/// The keys seen within the TTL, at most `remembered` of them settled (done or dead).
 #[derive(Debug)]
 pub(crate) struct Recent {
     ttl: Duration,
+    remembered: usize,
     entries: HashMap<String, (Seen, Instant)>,
     next_prune: usize,
 }
 
 impl Recent {
-    pub(crate) fn new(ttl: Duration) -> Self {
+    pub(crate) fn new(ttl: Duration, remembered: usize) -> Self {
+        let remembered = remembered.max(1);
         Self {
             ttl,
+            remembered,
             entries: HashMap::new(),
-            next_prune: 1024,
+            next_prune: PRUNE_FLOOR.min(remembered + 1),
         }
     }
 
     pub(crate) fn ttl(&self) -> Duration {
         self.ttl
+    }
+
+    pub(crate) fn remembered(&self) -> usize {
+        self.remembered
     }
 
     /// Claims `key` for new work: false when it is pending or done within the TTL.
@@ -59,8 +67,9 @@ impl Recent {
         }
     }
 
-    /// Forgets expired keys once the map has doubled since the last prune, so the
-    /// cost stays amortised O(1) per claim.
+    /// Forgets expired keys once the map has doubled since the last prune (or reached
+    /// its bound), and then, past the bound, the oldest settled keys until half of it is
+    /// free: the cost stays amortised O(1) per claim.
     fn prune(&mut self, now: Instant) {
         if self.entries.len() < self.next_prune {
             return;
@@ -69,6 +78,25 @@ impl Recent {
         self.entries.retain(|_, (seen, at)| {
             *seen == Seen::Pending || now.saturating_duration_since(*at) < ttl
         });
-        self.next_prune = (self.entries.len() * 2).max(1024);
+        if self.entries.len() > self.remembered {
+            let mut settled: Vec<Instant> = self
+                .entries
+                .values()
+                .filter(|(seen, _)| *seen != Seen::Pending)
+                .map(|(_, at)| *at)
+                .collect();
+            let forget = settled.len().saturating_sub(self.remembered / 2);
+            if forget > 0 {
+                let (_, cutoff, _) = settled.select_nth_unstable(forget - 1);
+                let cutoff = *cutoff;
+                self.entries
+                    .retain(|_, (seen, at)| *seen == Seen::Pending || *at > cutoff);
+            }
+        }
+        self.next_prune = (self.entries.len() * 2)
+            .clamp(PRUNE_FLOOR.min(self.remembered + 1), self.remembered + 1);
     }
 }
+
+/// The size below which the map is never pruned (unless its bound is smaller).
+const PRUNE_FLOOR: usize = 1024;

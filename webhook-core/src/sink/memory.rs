@@ -94,6 +94,14 @@ impl DepthGauge {
     }
 }
 
+/// What a [`MemorySink`] is built from.
+struct Config {
+    capacity: usize,
+    workers: usize,
+    ttl: Duration,
+    remembered: usize,
+}
+
 struct Job {
     delivery: Verified,
     attempt: u32,
@@ -155,23 +163,29 @@ impl std::fmt::Debug for MemorySink {
 }
 
 impl MemorySink {
-    /// A sink holding up to 1024 events, with 4 workers and a 24 h dedupe TTL.
+    /// A sink holding up to 1024 events, with 4 workers, and a 24 h dedupe TTL over at
+    /// most the last million keys.
     pub fn new() -> Self {
-        Self::build(1024, 4, Duration::from_secs(24 * 3600))
+        Self::build(Config {
+            capacity: 1024,
+            workers: 4,
+            ttl: Duration::from_secs(24 * 3600),
+            remembered: 1 << 20,
+        })
     }
 
-    fn build(capacity: usize, workers: usize, ttl: Duration) -> Self {
+    fn build(config: Config) -> Self {
         let inner = Inner {
-            capacity,
-            workers,
-            slots: Arc::new(Semaphore::new(capacity)),
+            capacity: config.capacity,
+            workers: config.workers,
+            slots: Arc::new(Semaphore::new(config.capacity)),
             settled: Notify::new(),
             idlers: AtomicUsize::new(0),
             queue: Mutex::new(VecDeque::new()),
             queued: Notify::new(),
             serving: AtomicBool::new(true),
             live: AtomicUsize::new(0),
-            recent: Mutex::new(Recent::new(ttl)),
+            recent: Mutex::new(Recent::new(config.ttl, config.remembered)),
             dead: Mutex::new(Vec::new()),
             next_dead_id: AtomicU64::new(1),
             intake: RwLock::new(true),
@@ -187,27 +201,44 @@ impl MemorySink {
     /// How many events may be accepted and not yet finished (at least 1).
     #[must_use]
     pub fn capacity(self, capacity: usize) -> Self {
-        self.reconfigure(|c| c.0 = capacity.max(1))
+        self.reconfigure(|c| c.capacity = capacity.max(1))
     }
 
     /// How many handlers run at once (at least 1).
     #[must_use]
     pub fn workers(self, workers: usize) -> Self {
-        self.reconfigure(|c| c.1 = workers.max(1))
+        self.reconfigure(|c| c.workers = workers.max(1))
     }
 
     /// How long a handled event's key is remembered to recognise redeliveries.
     #[must_use]
     pub fn dedupe_ttl(self, ttl: Duration) -> Self {
-        self.reconfigure(|c| c.2 = ttl)
+        self.reconfigure(|c| c.ttl = ttl)
+    }
+
+    /// The most handled events' keys remembered at once (at least 1; events queued or
+    /// running are always remembered). Past it, the oldest are forgotten first, so that
+    /// memory stays bounded however fast events come: a redelivery of a forgotten event
+    /// runs again. A key takes about 100 bytes plus its length.
+    #[must_use]
+    pub fn dedupe_capacity(self, keys: usize) -> Self {
+        self.reconfigure(|c| c.remembered = keys.max(1))
     }
 
     /// Setters rebuild the sink: it is configured before it is started.
-    fn reconfigure(self, change: impl FnOnce(&mut (usize, usize, Duration))) -> Self {
-        let ttl = lock(&self.inner.recent).ttl();
-        let mut config = (self.inner.capacity, self.inner.workers, ttl);
+    fn reconfigure(self, change: impl FnOnce(&mut Config)) -> Self {
+        let (ttl, remembered) = {
+            let recent = lock(&self.inner.recent);
+            (recent.ttl(), recent.remembered())
+        };
+        let mut config = Config {
+            capacity: self.inner.capacity,
+            workers: self.inner.workers,
+            ttl,
+            remembered,
+        };
         change(&mut config);
-        Self::build(config.0, config.1, config.2)
+        Self::build(config)
     }
 
     /// Events accepted and not yet done or dead (queued, running or waiting to retry).
