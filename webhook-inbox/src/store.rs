@@ -73,23 +73,15 @@ pub(crate) trait Store: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<bool, InboxError>> + Send;
 
     /// Records how each attempt of `settled` ended (row id, its row owner, outcome) as
-    /// [`Store::settle`], then claims as [`Store::claim`]; a backend may share one
-    /// commit between them. One settle answer per attempt, in order.
+    /// [`Store::settle`], then claims as [`Store::claim`]; each backend batches the
+    /// settles its own way. One settle answer per attempt, in order.
     fn settle_and_claim(
         &self,
         settled: &[(i64, String, Outcome)],
         owner: &str,
         lease: Duration,
         limit: usize,
-    ) -> impl Future<Output = SettledAndClaimed> + Send {
-        async move {
-            let mut settles = Vec::with_capacity(settled.len());
-            for (id, row_owner, outcome) in settled {
-                settles.push(self.settle(*id, row_owner, outcome).await);
-            }
-            (settles, self.claim(owner, lease, limit).await)
-        }
-    }
+    ) -> impl Future<Output = SettledAndClaimed> + Send;
 
     /// Puts the running rows of every owner starting with `instance/` back to pending,
     /// not counting their abandoned attempt. Returns how many.
