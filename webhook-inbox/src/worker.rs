@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::futures::Notified;
 use tokio::sync::watch;
 use webhook_core::Dispatcher;
+use webhook_core::futures::future::join_all;
 
 use crate::record::DeliveryRecord;
 use crate::store::{Outcome, Store};
@@ -81,8 +82,12 @@ impl<S: Store> Worker<S> {
         let mut limit = 1;
         loop {
             if *stop.borrow() {
-                for (id, owner, outcome) in &finished {
-                    report(*id, self.store.settle(*id, owner, outcome).await);
+                // All at once, so that a backend batching settles records them together.
+                let settles = finished
+                    .iter()
+                    .map(|(id, owner, outcome)| self.store.settle(*id, owner, outcome));
+                for ((id, ..), settled) in finished.iter().zip(join_all(settles).await) {
+                    report(*id, settled);
                 }
                 return;
             }
