@@ -190,11 +190,11 @@ async fn write(pool: SqlitePool, wakeup: Arc<Notify>, mut requests: mpsc::Receiv
             Request::Claim { .. } => 3,
         });
         let started = Instant::now();
-        let committed = match &mut held {
+        let conn = match &mut held {
             Some(conn) => Ok(conn),
             None => pool.acquire().await.map(|conn| held.insert(conn)),
         };
-        let committed = match committed {
+        let committed = match conn {
             Ok(conn) => commit(conn, &batch, &mut backlog).await,
             Err(error) => Err(error),
         };
