@@ -276,8 +276,7 @@ impl PgStore {
     async fn done_all(&self, settled: &[(i64, &str)]) -> Result<HashSet<i64>, sqlx::Error> {
         let mut changed = HashSet::with_capacity(settled.len());
         for chunk in settled.chunks(DONE_CHUNK) {
-            let statement = done_many(chunk.len());
-            let mut query = sqlx::query_scalar::<_, i64>(&statement);
+            let mut query = sqlx::query_scalar::<_, i64>(done_many(chunk.len()));
             for (id, owner) in chunk {
                 query = query.bind(id).bind(owner);
             }
@@ -290,9 +289,16 @@ impl PgStore {
 /// The most `done` settles one statement records.
 const DONE_CHUNK: usize = 64;
 
+/// [`sql::DONE`] for `rows` rows (1..=[`DONE_CHUNK`]), built once per size.
+fn done_many(rows: usize) -> &'static str {
+    static STATEMENTS: OnceLock<Vec<String>> = OnceLock::new();
+    let statements = STATEMENTS.get_or_init(|| (1..=DONE_CHUNK).map(build_done_many).collect());
+    &statements[rows - 1]
+}
+
 /// [`sql::DONE`] for `rows` rows: `$2k-1` the id and `$2k` the row owner of each;
 /// returns the ids it marked done.
-fn done_many(rows: usize) -> String {
+fn build_done_many(rows: usize) -> String {
     let single = sql::DONE;
     let where_at = single
         .find(" WHERE ")
