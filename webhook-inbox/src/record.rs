@@ -137,6 +137,24 @@ pub(crate) struct DeliveryRecord {
 }
 
 impl DeliveryRecord {
+    /// Reads a row of [`delivery_columns`], in that order (the SQLite writer's claims).
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get(0)?,
+            attempts: row.get(1)?,
+            provider: row.get(2)?,
+            event_type: row.get(3)?,
+            dedupe_key: row.get(4)?,
+            headers: row.get(5)?,
+            body: row.get(6)?,
+            data_start: row.get(7)?,
+            data_end: row.get(8)?,
+            data: row.get(9)?,
+            received_at: row.get(10)?,
+        })
+    }
+
     /// The delivery as it was verified before it was stored.
     pub(crate) fn restore(self) -> Result<Verified, InboxError> {
         let headers = header_map(self.id, header_pairs(self.id, &self.headers)?)?;

@@ -3,7 +3,9 @@
 //! how a claim locks its row.
 
 /// Binds a stored row's nine upsert parameters ($1..$9 of `UPSERT`, in that order) to
-/// `query`: the one place the column order is written, for both backends.
+/// `query`: the one place the column order is written for sqlx (Postgres; the SQLite
+/// writer binds the same order in `bind_row`).
+#[cfg(feature = "postgres")]
 macro_rules! bind_upsert {
     ($query:expr, $row:expr) => {
         $query
@@ -19,9 +21,10 @@ macro_rules! bind_upsert {
     };
 }
 
+#[cfg(feature = "postgres")]
 pub(crate) use bind_upsert;
 
-/// The parameters an upsert binds per row ([`bind_upsert`]).
+/// The parameters an upsert binds per row (`bind_upsert`).
 pub(crate) const UPSERT_PARAMS: usize = 9;
 
 /// `single` (a backend's `UPSERT`) for `rows` rows, returning the identity of each row it
@@ -162,8 +165,13 @@ macro_rules! statements {
              RETURNING id"
         );
 
-        /// Counts rows by state.
-        pub(super) const STATS: &str = "SELECT state, COUNT(*) FROM webhook_inbox GROUP BY state";
+        /// Counts rows by state, each part through an index that holds just its rows
+        /// (SQLite keeps no index over every row's state, see its schema).
+        pub(super) const STATS: &str = "\
+            SELECT state, COUNT(*) FROM webhook_inbox \
+              WHERE state IN ('pending', 'running', 'failed') GROUP BY state \
+            UNION ALL SELECT 'done', COUNT(*) FROM webhook_inbox WHERE state = 'done' \
+            UNION ALL SELECT 'dead', COUNT(*) FROM webhook_inbox WHERE state = 'dead'";
 
         /// Lists rows newest first: $1 state or NULL, $2 event type or NULL, $3 limit.
         pub(super) const LIST: &str = concat!(

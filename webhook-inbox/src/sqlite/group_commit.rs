@@ -1,19 +1,26 @@
-//! Group commit: one writer task makes every routine change to the table. It takes
-//! whatever is queued (submits, and the workers' settles, lease extensions and claims),
-//! runs it all in one `BEGIN IMMEDIATE` transaction, and answers each request only
-//! after the `COMMIT`. One fsync then covers a whole round, so durability does not cap
+//! Group commit: one writer makes every routine change to the table. It takes whatever
+//! is queued (submits, and the workers' settles, lease extensions and claims), runs it
+//! all in one `BEGIN IMMEDIATE` transaction, and answers each request only after the
+//! `COMMIT`. One fsync then covers a whole round, so durability does not cap
 //! throughput, and the inbox's own connections never wait on each other for SQLite's
 //! single write lock (no busy-handler sleeps).
+//!
+//! The writer has a connection of its own, outside the pool, on which a round runs as
+//! one blocking call (on tokio's blocking threads). sqlx runs each pooled connection on
+//! a thread of its own and hands every statement and every returned row across to the
+//! async side: a round of a few dozen deliveries cost a hundred thread switches that
+//! way, the largest single cost of a durable delivery. The connection has the pool's
+//! settings (WAL, `synchronous = FULL`, the busy timeout), see [`open_writer`].
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use sqlx::pool::PoolConnection;
-use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool};
+use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{Notify, mpsc, oneshot};
 use webhook_core::{SinkError, Submitted};
 
-use super::sql;
+use super::{BUSY_TIMEOUT, sql};
 use crate::error::InboxError;
 use crate::record::{DeliveryRecord, NewRow, answers_in_order};
 use crate::store::Outcome;
@@ -77,11 +84,17 @@ fn stopped_error() -> InboxError {
 }
 
 impl GroupCommit {
-    /// Starts the writer on the current runtime; it wakes `wakeup` after each commit
-    /// that stored new work.
-    pub(super) fn spawn(pool: SqlitePool, wakeup: Arc<Notify>) -> Self {
+    /// Starts the writer on the current runtime, on `connection` (from [`open_writer`]
+    /// on `path`, which it opens again after a failed round); it wakes `wakeup` after
+    /// each commit that stored new work.
+    pub(super) fn spawn(path: PathBuf, connection: Connection, wakeup: Arc<Notify>) -> Self {
         let (queue, requests) = mpsc::channel(QUEUE);
-        tokio::spawn(write(pool, wakeup, requests));
+        let writer = Writer {
+            path,
+            connection: Some(connection),
+            backlog: Backlog::default(),
+        };
+        tokio::spawn(write(writer, wakeup, requests));
         Self { queue }
     }
 
@@ -163,12 +176,53 @@ pub(super) async fn answer<T>(
     receiver.await.unwrap_or_else(|_| Err(stopped_error()))
 }
 
-async fn write(pool: SqlitePool, wakeup: Arc<Notify>, mut requests: mpsc::Receiver<Request>) {
-    // The writer's connection, kept from round to round (taking one from the pool costs
-    // a ping of its thread each time); dropped after a failed round, in case it broke.
-    let mut held: Option<PoolConnection<Sqlite>> = None;
+/// Opens the writer's connection to the inbox file at `path` with the settings every
+/// pooled connection has (see `connect_options`): WAL, `synchronous = FULL`, the busy
+/// timeout and statement journals in memory.
+pub(super) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
+    let connection = Connection::open(path)?;
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    connection.pragma_update(None, "journal_mode", "WAL")?;
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.pragma_update(None, "temp_store", "MEMORY")?;
+    // Every statement a round runs stays prepared: the upserts of each size, the done
+    // statements, the claim and the rest.
+    connection.set_prepared_statement_cache_capacity(STATEMENTS);
+    Ok(connection)
+}
+
+/// Prepared statements the writer keeps: more than it has.
+const STATEMENTS: usize = 64;
+
+/// The writer's connection (none after a failed round, until the next opens it again)
+/// and what it knows of the table.
+struct Writer {
+    path: PathBuf,
+    connection: Option<Connection>,
+    backlog: Backlog,
+}
+
+impl Writer {
+    /// Runs a round; blocks on SQLite. After a failure the connection is dropped, in
+    /// case it broke, and the backlog counted again.
+    fn round(&mut self, batch: &[Request]) -> rusqlite::Result<Vec<Reply>> {
+        let connection = match &mut self.connection {
+            Some(connection) => connection,
+            None => self.connection.insert(open_writer(&self.path)?),
+        };
+        let committed = commit(connection, batch, &mut self.backlog);
+        if committed.is_err() {
+            // What the round changed is rolled back: count the table again next time.
+            self.backlog.forget();
+            self.connection = None;
+        }
+        committed
+    }
+}
+
+async fn write(mut writer: Writer, wakeup: Arc<Notify>, mut requests: mpsc::Receiver<Request>) {
+    let path = writer.path.clone();
     let mut batch = Vec::with_capacity(MAX_BATCH);
-    let mut backlog = Backlog::default();
     let mut last_submit: Option<Instant> = None;
     while requests.recv_many(&mut batch, MAX_BATCH).await > 0 {
         if last_submit.is_some_and(|at| at.elapsed() < INTAKE_ACTIVE) {
@@ -190,13 +244,30 @@ async fn write(pool: SqlitePool, wakeup: Arc<Notify>, mut requests: mpsc::Receiv
             Request::Claim { .. } => 3,
         });
         let started = Instant::now();
-        let conn = match &mut held {
-            Some(conn) => Ok(conn),
-            None => pool.acquire().await.map(|conn| held.insert(conn)),
-        };
-        let committed = match conn {
-            Ok(conn) => commit(conn, &batch, &mut backlog).await,
-            Err(error) => Err(error),
+        let round = tokio::task::spawn_blocking(move || {
+            let committed = writer.round(&batch);
+            (writer, batch, committed)
+        });
+        let committed = match round.await {
+            Ok((returned, returned_batch, committed)) => {
+                writer = returned;
+                batch = returned_batch;
+                committed
+            }
+            Err(error) => {
+                // The round panicked (or the runtime is shutting down): its requests
+                // were dropped with it, so each requester hears the writer stopped
+                // (a submit is answered 503, never 200). Start again from a new
+                // connection.
+                tracing::error!(%error, "inbox writer round failed");
+                writer = Writer {
+                    path: path.clone(),
+                    connection: None,
+                    backlog: Backlog::default(),
+                };
+                batch = Vec::with_capacity(MAX_BATCH);
+                continue;
+            }
         };
         tracing::trace!(
             size = batch.len(),
@@ -214,9 +285,6 @@ async fn write(pool: SqlitePool, wakeup: Arc<Notify>, mut requests: mpsc::Receiv
                 answer_all(batch.drain(..), replies);
             }
             Err(error) => {
-                // What the round changed is rolled back: count the table again next time.
-                backlog.forget();
-                held = None;
                 tracing::error!(%error, batch = batch.len(), "inbox commit failed: deliveries refused");
                 fail_all(batch.drain(..), &error.to_string());
             }
@@ -313,18 +381,18 @@ struct Backlog {
 impl Backlog {
     /// Counts the table again if the last count is stale, or if the `incoming` rows of
     /// this round would not all fit under `max_pending` and the count is not brand new.
-    async fn refresh(
+    fn refresh(
         &mut self,
-        conn: &mut SqliteConnection,
+        connection: &Connection,
         incoming: u64,
         max_pending: u64,
-    ) -> Result<(), sqlx::Error> {
+    ) -> rusqlite::Result<()> {
         let age = self.counted_at.map(|at| at.elapsed());
         let stale = age.is_none_or(|age| age >= BACKLOG_FRESH);
         let would_refuse = self.rows.saturating_add(incoming) > max_pending;
         let recheck = would_refuse && age.is_none_or(|age| age >= FULL_RECOUNT);
         if stale || recheck {
-            self.rows = count(conn).await?;
+            self.rows = count(connection)?;
             self.counted_at = Some(Instant::now());
         }
         Ok(())
@@ -338,12 +406,12 @@ impl Backlog {
 
 /// Runs a round in one transaction. Any database error rolls the whole round back, so
 /// nobody is answered `Ok` for a change that is not committed.
-async fn commit(
-    conn: &mut SqliteConnection,
+fn commit(
+    connection: &mut Connection,
     batch: &[Request],
     backlog: &mut Backlog,
-) -> Result<Vec<Reply>, sqlx::Error> {
-    let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+) -> rusqlite::Result<Vec<Reply>> {
+    let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let submits = batch.iter().filter_map(|request| match request {
         Request::Submit { max_pending, .. } => Some(*max_pending),
         _ => None,
@@ -351,7 +419,7 @@ async fn commit(
     let incoming = submits.clone().count() as u64;
     if let Some(max_pending) = submits.min() {
         // Counted (when it is) before this round changes anything.
-        backlog.refresh(&mut tx, incoming, max_pending).await?;
+        backlog.refresh(&tx, incoming, max_pending)?;
     }
     // The backlog as this round leaves it.
     let mut outstanding = backlog.rows;
@@ -377,7 +445,7 @@ async fn commit(
                     })
                     .collect();
                 index += settled.len();
-                let changed = done_all(&mut tx, &settled).await?;
+                let changed = done_all(&tx, &settled)?;
                 let finished = changed.iter().filter(|changed| **changed).count() as u64;
                 outstanding = outstanding.saturating_sub(finished);
                 replies.extend(changed.into_iter().map(Reply::Changed));
@@ -395,7 +463,7 @@ async fn commit(
                     })
                     .collect();
                 index += submits.len();
-                let answers = store_all(&mut tx, &submits, &mut outstanding).await?;
+                let answers = store_all(&tx, &submits, &mut outstanding)?;
                 replies.extend(answers.into_iter().map(Reply::Submit));
                 continue;
             }
@@ -404,38 +472,51 @@ async fn commit(
                 lease,
                 limit,
                 ..
-            } => Reply::Claim(
-                sqlx::query_as(sql::CLAIM)
-                    .bind(owner)
-                    .bind(unix_ms::from_duration(*lease))
-                    .bind(i64::try_from(*limit).unwrap_or(i64::MAX))
-                    .fetch_all(&mut *tx)
-                    .await?,
-            ),
+            } => {
+                let mut claim = tx.prepare_cached(sql::CLAIM)?;
+                let claimed = claim
+                    .query_map(
+                        &[
+                            ("$1", owner as &dyn rusqlite::ToSql),
+                            ("$2", &unix_ms::from_duration(*lease)),
+                            ("$3", &i64::try_from(*limit).unwrap_or(i64::MAX)),
+                        ],
+                        DeliveryRecord::from_sqlite,
+                    )?
+                    .collect::<rusqlite::Result<_>>()?;
+                Reply::Claim(claimed)
+            }
             Request::Extend {
                 id, owner, lease, ..
             } => {
-                let done = sqlx::query(sql::EXTEND)
-                    .bind(id)
-                    .bind(owner)
-                    .bind(unix_ms::from_duration(*lease))
-                    .execute(&mut *tx)
-                    .await?;
-                Reply::Changed(done.rows_affected() == 1)
+                let changed = tx.prepare_cached(sql::EXTEND)?.execute(&[
+                    ("$1", id as &dyn rusqlite::ToSql),
+                    ("$2", owner),
+                    ("$3", &unix_ms::from_duration(*lease)),
+                ])?;
+                Reply::Changed(changed == 1)
             }
             Request::Settle {
                 id, owner, outcome, ..
             } => {
-                let query = match outcome {
-                    Outcome::Done => sqlx::query(sql::DONE).bind(id).bind(owner),
-                    Outcome::Retry { after, error } => sqlx::query(sql::RETRY)
-                        .bind(id)
-                        .bind(owner)
-                        .bind(unix_ms::from_duration(*after))
-                        .bind(error),
-                    Outcome::Dead(error) => sqlx::query(sql::DEAD).bind(id).bind(owner).bind(error),
-                };
-                let changed = query.execute(&mut *tx).await?.rows_affected() == 1;
+                let changed = match outcome {
+                    Outcome::Done => tx
+                        .prepare_cached(sql::DONE)?
+                        .execute(&[("$1", id as &dyn rusqlite::ToSql), ("$2", owner)])?,
+                    Outcome::Retry { after, error } => {
+                        tx.prepare_cached(sql::RETRY)?.execute(&[
+                            ("$1", id as &dyn rusqlite::ToSql),
+                            ("$2", owner),
+                            ("$3", &unix_ms::from_duration(*after)),
+                            ("$4", error),
+                        ])?
+                    }
+                    Outcome::Dead(error) => tx.prepare_cached(sql::DEAD)?.execute(&[
+                        ("$1", id as &dyn rusqlite::ToSql),
+                        ("$2", owner),
+                        ("$3", error),
+                    ])?,
+                } == 1;
                 if changed && matches!(outcome, Outcome::Dead(_)) {
                     outstanding = outstanding.saturating_sub(1);
                 }
@@ -445,7 +526,7 @@ async fn commit(
         replies.push(reply);
         index += 1;
     }
-    tx.commit().await?;
+    tx.commit()?;
     backlog.rows = outstanding;
     Ok(replies)
 }
@@ -453,24 +534,18 @@ async fn commit(
 /// Marks claimed rows done, a few statements for the lot; each answer says whether
 /// that claim still held its row.
 ///
-/// Lease owners are unique per claim (`<instance>/<claim number>`), so an owner names
+/// Lease owners are unique per row (`<instance>/<claim number>/<id>`), so an owner names
 /// the one row it claimed: `id IN (..) AND lease_owner IN (..)` matches exactly the
 /// pairs asked for. Two settles of one row (one of them fenced out) are told apart only
 /// one at a time, so such a round records each on its own.
-async fn done_all(
-    conn: &mut SqliteConnection,
-    settled: &[(i64, &str)],
-) -> Result<Vec<bool>, sqlx::Error> {
+fn done_all(connection: &Connection, settled: &[(i64, &str)]) -> rusqlite::Result<Vec<bool>> {
     let distinct: std::collections::HashSet<i64> = settled.iter().map(|(id, _)| *id).collect();
     if distinct.len() < settled.len() {
+        let mut done = connection.prepare_cached(sql::DONE)?;
         let mut changed = Vec::with_capacity(settled.len());
         for (id, owner) in settled {
-            let done = sqlx::query(sql::DONE)
-                .bind(id)
-                .bind(owner)
-                .execute(&mut *conn)
-                .await?;
-            changed.push(done.rows_affected() == 1);
+            let rows = done.execute(&[("$1", id as &dyn rusqlite::ToSql), ("$2", owner)])?;
+            changed.push(rows == 1);
         }
         return Ok(changed);
     }
@@ -484,20 +559,27 @@ async fn done_all(
             .find(|size| *size >= chunk.len())
             .unwrap_or(DONE_CHUNK);
         let last = chunk[chunk.len() - 1];
-        let padded = chunk
+        let padded: Vec<(i64, &str)> = chunk
             .iter()
             .copied()
             .chain(std::iter::repeat(last))
-            .take(size);
-        let mut query = sqlx::query_scalar::<_, i64>(done_many(size));
-        let (ids, owners): (Vec<i64>, Vec<&str>) = padded.unzip();
-        for id in ids {
-            query = query.bind(id);
+            .take(size)
+            .collect();
+        let mut done = connection.prepare_cached(done_many(size))?;
+        // The ids, then as many owners, in order (anonymous parameters).
+        let mut at = 0;
+        for (id, _) in &padded {
+            at += 1;
+            done.raw_bind_parameter(at, id)?;
         }
-        for owner in owners {
-            query = query.bind(owner);
+        for (_, owner) in &padded {
+            at += 1;
+            done.raw_bind_parameter(at, owner)?;
         }
-        changed_ids.extend(query.fetch_all(&mut *conn).await?);
+        let mut rows = done.raw_query();
+        while let Some(row) = rows.next()? {
+            changed_ids.insert(row.get::<_, i64>(0)?);
+        }
     }
     Ok(settled
         .iter()
@@ -542,35 +624,56 @@ fn build_done_many(rows: usize) -> String {
 /// Stores a round's submits. When they all fit under the capacity they go in as a few
 /// multi-row upserts (one statement per [`CHUNK`] rows, not one per row); near the
 /// capacity each is checked on its own.
-async fn store_all(
-    conn: &mut SqliteConnection,
+fn store_all(
+    connection: &Connection,
     submits: &[(&NewRow, u64)],
     outstanding: &mut u64,
-) -> Result<Vec<Answer>, sqlx::Error> {
+) -> rusqlite::Result<Vec<Answer>> {
     let fits = submits.iter().all(|(_, max_pending)| {
         outstanding.saturating_add(u64::try_from(submits.len()).unwrap_or(u64::MAX)) <= *max_pending
     });
     if !fits {
         let mut answers = Vec::with_capacity(submits.len());
         for (row, max_pending) in submits {
-            answers.push(store(&mut *conn, row, *max_pending, outstanding).await?);
+            answers.push(store(connection, row, *max_pending, outstanding)?);
         }
         return Ok(answers);
     }
     // Which `(provider, dedupe_key)`s the upserts stored (new, or dead and revived).
     let mut stored = std::collections::HashSet::new();
     for chunk in submits.chunks(CHUNK) {
-        let mut query = sqlx::query_as::<_, (String, String)>(upsert_many(chunk.len()));
-        for (row, _) in chunk {
-            query = crate::sql::bind_upsert!(query, row);
+        let mut upsert = connection.prepare_cached(upsert_many(chunk.len()))?;
+        for (at, (row, _)) in chunk.iter().enumerate() {
+            bind_row(&mut upsert, at * crate::sql::UPSERT_PARAMS, row)?;
         }
-        stored.extend(query.fetch_all(&mut *conn).await?);
+        let mut rows = upsert.raw_query();
+        while let Some(row) = rows.next()? {
+            stored.insert((row.get::<_, String>(0)?, row.get::<_, String>(1)?));
+        }
     }
     *outstanding += stored.len() as u64;
     Ok(answers_in_order(
         submits.iter().map(|(row, _)| *row),
         stored,
     ))
+}
+
+/// Binds `row`'s nine upsert parameters ($1..$9 of `UPSERT`, in that order, as
+/// `bind_upsert` does for Postgres) to the parameters after the first `before`.
+fn bind_row(
+    statement: &mut rusqlite::CachedStatement<'_>,
+    before: usize,
+    row: &NewRow,
+) -> rusqlite::Result<()> {
+    statement.raw_bind_parameter(before + 1, &row.provider)?;
+    statement.raw_bind_parameter(before + 2, &row.dedupe_key)?;
+    statement.raw_bind_parameter(before + 3, &row.event_type)?;
+    statement.raw_bind_parameter(before + 4, &row.headers)?;
+    statement.raw_bind_parameter(before + 5, &row.body)?;
+    statement.raw_bind_parameter(before + 6, row.data_start)?;
+    statement.raw_bind_parameter(before + 7, row.data_end)?;
+    statement.raw_bind_parameter(before + 8, &row.data)?;
+    statement.raw_bind_parameter(before + 9, row.received_at)
 }
 
 /// Rows per multi-row upsert (9 parameters each).
@@ -589,26 +692,30 @@ fn build_upsert_many(rows: usize) -> String {
     crate::sql::upsert_many(sql::UPSERT, rows, |_| "?".to_owned())
 }
 
-async fn count(conn: &mut SqliteConnection) -> Result<u64, sqlx::Error> {
-    let count: i64 = sqlx::query_scalar(sql::OUTSTANDING)
-        .fetch_one(&mut *conn)
-        .await?;
+fn count(connection: &Connection) -> rusqlite::Result<u64> {
+    let count: i64 = connection
+        .prepare_cached(sql::OUTSTANDING)?
+        .query_row([], |row| row.get(0))?;
     Ok(u64::try_from(count).unwrap_or(0))
 }
 
 /// Stores one delivery unless it is a live duplicate or the inbox is full.
-async fn store(
-    conn: &mut SqliteConnection,
+fn store(
+    connection: &Connection,
     row: &NewRow,
     max_pending: u64,
     outstanding: &mut u64,
-) -> Result<Answer, sqlx::Error> {
+) -> rusqlite::Result<Answer> {
     if *outstanding >= max_pending {
-        let state: Option<String> = sqlx::query_scalar(sql::STATE_OF_EVENT)
-            .bind(&row.provider)
-            .bind(&row.dedupe_key)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let mut state_of = connection.prepare_cached(sql::STATE_OF_EVENT)?;
+        let mut states = state_of.query(&[
+            ("$1", &row.provider as &dyn rusqlite::ToSql),
+            ("$2", &row.dedupe_key),
+        ])?;
+        let state: Option<String> = match states.next()? {
+            Some(found) => Some(found.get(0)?),
+            None => None,
+        };
         return Ok(match state {
             Some(state) if state != "dead" => Ok(Submitted::Duplicate),
             _ => Err(SinkError::Full),
@@ -616,14 +723,53 @@ async fn store(
     }
     // The upsert returns the id only when it stored the row (new, or a dead one
     // revived); a live duplicate leaves the row as it is.
-    let stored: Option<i64> = crate::sql::bind_upsert!(sqlx::query_scalar(sql::UPSERT), row)
-        .fetch_optional(&mut *conn)
-        .await?;
-    Ok(Ok(match stored {
-        Some(_) => {
-            *outstanding += 1;
-            Submitted::Accepted
-        }
-        None => Submitted::Duplicate,
+    let mut upsert = connection.prepare_cached(sql::UPSERT)?;
+    bind_row(&mut upsert, 0, row)?;
+    let stored = upsert.raw_query().next()?.is_some();
+    Ok(Ok(if stored {
+        *outstanding += 1;
+        Submitted::Accepted
+    } else {
+        Submitted::Duplicate
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::open_writer;
+
+    /// The writer's connection is outside the pool: it must have the pool's settings
+    /// itself (the pooled connections are checked in `tests/sqlite.rs`).
+    #[test]
+    fn the_writers_connection_is_wal_with_synchronous_full() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let connection = open_writer(&dir.path().join("writer.db")).expect("the writer opens");
+        let pragma = |name: &str| -> String {
+            connection
+                .query_row(&format!("PRAGMA {name}"), [], |row| {
+                    row.get::<_, rusqlite::types::Value>(0)
+                })
+                .map(|value| match value {
+                    rusqlite::types::Value::Integer(number) => number.to_string(),
+                    rusqlite::types::Value::Text(text) => text,
+                    other => format!("{other:?}"),
+                })
+                .expect("the pragma reads")
+        };
+        // synchronous 2 = FULL; temp_store 2 = MEMORY.
+        assert_eq!(
+            (
+                pragma("journal_mode"),
+                pragma("synchronous"),
+                pragma("busy_timeout"),
+                pragma("temp_store")
+            ),
+            (
+                "wal".to_owned(),
+                "2".to_owned(),
+                "5000".to_owned(),
+                "2".to_owned()
+            )
+        );
+    }
 }

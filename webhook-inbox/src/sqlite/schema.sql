@@ -29,4 +29,13 @@ DROP INDEX IF EXISTS webhook_inbox_outstanding;
 CREATE INDEX IF NOT EXISTS webhook_inbox_due
     ON webhook_inbox (id, state, retry_at, lease_expires_at)
     WHERE state IN ('pending', 'running', 'failed');
-CREATE INDEX IF NOT EXISTS webhook_inbox_finished ON webhook_inbox (state, finished_at);
+-- The settled rows, one partial index per final state, so that storing, claiming and
+-- extending a row (the hot path: three changes per event) touch no index of settled
+-- rows: pruning and purging walk `webhook_inbox_done` by finish time, replays of dead
+-- rows `webhook_inbox_dead`. (Replace `webhook_inbox_finished (state, finished_at)` over
+-- every row, which every change of state rewrote.)
+DROP INDEX IF EXISTS webhook_inbox_finished;
+CREATE INDEX IF NOT EXISTS webhook_inbox_done
+    ON webhook_inbox (finished_at) WHERE state = 'done';
+CREATE INDEX IF NOT EXISTS webhook_inbox_dead
+    ON webhook_inbox (event_type) WHERE state = 'dead';

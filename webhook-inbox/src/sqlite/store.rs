@@ -1,8 +1,10 @@
 //! The worker-side queries on SQLite, and submits through the group-commit writer.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rusqlite::Connection;
 use sqlx::SqlitePool;
 use tokio::sync::Notify;
 use webhook_core::{SinkError, Submitted};
@@ -23,10 +25,11 @@ pub(super) struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Starts the group-commit writer on the current runtime.
-    pub(super) fn new(pool: SqlitePool) -> Self {
+    /// Starts the group-commit writer on the current runtime, on `writer` (the
+    /// writer's own connection to the file at `path`).
+    pub(super) fn new(pool: SqlitePool, path: PathBuf, writer: Connection) -> Self {
         let wakeup = Arc::new(Notify::new());
-        let writer = GroupCommit::spawn(pool.clone(), Arc::clone(&wakeup));
+        let writer = GroupCommit::spawn(path, writer, Arc::clone(&wakeup));
         Self {
             pool,
             writer,
