@@ -64,7 +64,10 @@ impl InboxConfig {
     /// among all the workers.
     ///
     /// A worker's claimed rows are leased together (they are `running`, and kept by
-    /// its heartbeat) and run one after another. A crash re-runs, after the lease,
+    /// its heartbeat) and run one after another. On SQLite, a claim queued while
+    /// deliveries arrive takes the oldest due rows first and then, with the room it has
+    /// left, deliveries of the same commit as they are stored (written `running`, run
+    /// from memory without being read back). A crash re-runs, after the lease,
     /// those whose outcome was not yet recorded; 1 keeps that to the rows whose handler
     /// was running.
     pub fn claim_batch(mut self, rows: usize) -> Self {

@@ -41,7 +41,7 @@
 //! | `state` | `pending`, `running`, `done`, `failed` or `dead` |
 //! | `attempts` | attempts started since stored, revived or replayed |
 //! | `retry_at` | when a `failed` row is due |
-//! | `lease_owner`, `lease_expires_at` | the worker holding a `running` row (`<instance>/<claim>/<row id>`), and until when |
+//! | `lease_owner`, `lease_expires_at` | the worker holding a `running` row (`<instance>/<claim>/<row id>`, or `<instance>/<claim>/new<n>` for a SQLite row handed to a waiting claim as it was stored), and until when |
 //! | `last_error` | why the last attempt failed |
 //! | `updated_at`, `finished_at` | last change; when it became `done` or `dead` |
 //!

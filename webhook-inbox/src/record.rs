@@ -7,7 +7,9 @@ use webhook_core::{Envelope, SinkError, Submitted, Verified};
 
 use crate::error::InboxError;
 use crate::row::{InboxEntry, InboxRow};
+use crate::store::Claimed;
 use crate::unix_ms;
+use crate::worker::row_owner;
 
 /// The columns [`RowRecord`] reads.
 macro_rules! row_columns {
@@ -61,19 +63,19 @@ impl NewRow {
 }
 
 /// The answers to a round's submits (`rows`, in order) once a multi-row upsert stored the
-/// events `stored` (`provider, dedupe_key`): the first submit of a stored event is the
-/// one that stored it; any other found it live, a duplicate.
+/// events `stored` (`provider, dedupe_key` → row id): the first submit of a stored event
+/// is the one that stored it (answered with the row's id); any other found it live, a
+/// duplicate.
 pub(crate) fn answers_in_order<'a>(
     rows: impl Iterator<Item = &'a NewRow>,
-    mut stored: std::collections::HashSet<(String, String)>,
-) -> Vec<Result<Submitted, SinkError>> {
+    mut stored: std::collections::HashMap<(String, String), i64>,
+) -> Vec<(Result<Submitted, SinkError>, Option<i64>)> {
     rows.map(|row| {
         let key = (row.provider.clone(), row.dedupe_key.clone());
-        Ok(if stored.remove(&key) {
-            Submitted::Accepted
-        } else {
-            Submitted::Duplicate
-        })
+        match stored.remove(&key) {
+            Some(id) => (Ok(Submitted::Accepted), Some(id)),
+            None => (Ok(Submitted::Duplicate), None),
+        }
     })
     .collect()
 }
@@ -137,6 +139,17 @@ pub(crate) struct DeliveryRecord {
 }
 
 impl DeliveryRecord {
+    /// The row as the claim named `claim` took it (leased to [`row_owner`]`(claim, id)`),
+    /// with its delivery rebuilt.
+    pub(crate) fn claimed(self, claim: &str) -> Claimed {
+        Claimed {
+            id: self.id,
+            owner: row_owner(claim, self.id),
+            attempts: self.attempts,
+            delivery: self.restore(),
+        }
+    }
+
     /// Reads a row of [`delivery_columns`], in that order (the SQLite writer's claims).
     #[cfg(feature = "sqlite")]
     pub(crate) fn from_sqlite(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {

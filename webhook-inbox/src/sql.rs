@@ -2,7 +2,7 @@
 //! the states and `$n` parameters, and differ only in their clock expression and in
 //! how a claim locks its row.
 
-/// Binds a stored row's nine upsert parameters ($1..$9 of `UPSERT`, in that order) to
+/// Binds a stored row's thirteen upsert parameters ($1..$13 of `UPSERT`, in that order) to
 /// `query`: the one place the column order is written for sqlx (Postgres; the SQLite
 /// writer binds the same order in `bind_row`).
 #[cfg(feature = "postgres")]
@@ -18,6 +18,11 @@ macro_rules! bind_upsert {
             .bind($row.data_end)
             .bind(&$row.data)
             .bind($row.received_at)
+            // Stored pending, for any worker: state, attempts, lease owner, lease end.
+            .bind("pending")
+            .bind(0_i64)
+            .bind(None::<&str>)
+            .bind(None::<i64>)
     };
 }
 
@@ -25,10 +30,11 @@ macro_rules! bind_upsert {
 pub(crate) use bind_upsert;
 
 /// The parameters an upsert binds per row (`bind_upsert`).
-pub(crate) const UPSERT_PARAMS: usize = 9;
+pub(crate) const UPSERT_PARAMS: usize = 13;
 
-/// `single` (a backend's `UPSERT`) for `rows` rows, returning the identity of each row it
-/// stored (`provider, dedupe_key`). Row `r`'s `$n` is spelled `parameter(r * 9 + n)`:
+/// `single` (a backend's `UPSERT`) for `rows` rows, returning the id and identity of each
+/// row it stored (`id, provider, dedupe_key`). Row `r`'s `$n` is spelled
+/// `parameter(r * UPSERT_PARAMS + n)`:
 /// `$N` on Postgres; on SQLite an anonymous `?` (bound in order), since SQLite looks a
 /// numbered parameter's name up by a linear search, which sqlx does for every parameter
 /// of every execution, so hundreds of `?NNN` would cost quadratic time.
@@ -54,7 +60,7 @@ pub(crate) fn upsert_many(
         if row > 0 {
             statement.push_str(", ");
         }
-        // `$1`..`$9` appear in order, once each, so anonymous parameters bind alike.
+        // `$1`..`$13` appear in order, once each, so anonymous parameters bind alike.
         let mut rest = tuple;
         let mut expected = 1;
         while let Some(at) = rest.find('$') {
@@ -73,7 +79,7 @@ pub(crate) fn upsert_many(
         statement.push_str(rest);
     }
     statement.push_str(&single[conflict_at..returning_at]);
-    statement.push_str("RETURNING provider, dedupe_key");
+    statement.push_str("RETURNING id, provider, dedupe_key");
     statement
 }
 
@@ -150,17 +156,22 @@ macro_rules! statements {
 
         /// Stores a delivery, or revives its dead row; returns the id only then:
         /// $1 provider, $2 dedupe key, $3 event type, $4 headers, $5 body,
-        /// $6 data start, $7 data end, $8 data, $9 received at (ms).
+        /// $6 data start, $7 data end, $8 data, $9 received at (ms), and how it is
+        /// stored: $10 state (`pending`, or `running` for a row handed straight to a
+        /// claim), $11 attempts (0, or 1 when running), $12 lease owner and $13 lease
+        /// end (ms; both NULL when pending).
         pub(super) const UPSERT: &str = concat!(
             "INSERT INTO webhook_inbox (provider, dedupe_key, event_type, headers, body, data_start, \
-               data_end, data, received_at, state, attempts, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, ", $now, ") \
-             ON CONFLICT (provider, dedupe_key) DO UPDATE SET state = 'pending', attempts = 0, \
-               event_type = excluded.event_type, headers = excluded.headers, body = excluded.body, \
+               data_end, data, received_at, state, attempts, lease_owner, lease_expires_at, \
+               updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, ", $now, ") \
+             ON CONFLICT (provider, dedupe_key) DO UPDATE SET state = excluded.state, \
+               attempts = excluded.attempts, event_type = excluded.event_type, \
+               headers = excluded.headers, body = excluded.body, \
                data_start = excluded.data_start, data_end = excluded.data_end, data = excluded.data, \
-               received_at = excluded.received_at, retry_at = NULL, lease_owner = NULL, \
-               lease_expires_at = NULL, last_error = NULL, finished_at = NULL, \
-               updated_at = excluded.updated_at \
+               received_at = excluded.received_at, retry_at = NULL, \
+               lease_owner = excluded.lease_owner, lease_expires_at = excluded.lease_expires_at, \
+               last_error = NULL, finished_at = NULL, updated_at = excluded.updated_at \
              WHERE webhook_inbox.state = 'dead' \
              RETURNING id"
         );

@@ -4,10 +4,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use tokio::sync::Notify;
-use webhook_core::Verdict;
+use webhook_core::{Verdict, Verified};
 
 use crate::error::InboxError;
-use crate::record::DeliveryRecord;
 #[cfg(doc)]
 use crate::worker::row_owner;
 
@@ -35,25 +34,39 @@ impl From<Verdict> for Outcome {
     }
 }
 
+/// A row a claim took: leased to `owner` (an owner per row, so that recording its
+/// outcome can never match another row), with the delivery to run, or why it cannot be
+/// rebuilt.
+#[derive(Debug)]
+pub(crate) struct Claimed {
+    pub(crate) id: i64,
+    pub(crate) owner: String,
+    /// The attempt this claim makes: 1 for the first.
+    pub(crate) attempts: i64,
+    pub(crate) delivery: Result<Verified, InboxError>,
+}
+
 /// What [`Store::settle_and_claim`] answers: one settle answer per attempt, in order,
 /// and the claimed rows.
 pub(crate) type SettledAndClaimed = (
     Vec<Result<bool, InboxError>>,
-    Result<Vec<DeliveryRecord>, InboxError>,
+    Result<Vec<Claimed>, InboxError>,
 );
 
 /// The worker-side queries of a backend. Every change to a claimed row is fenced by
 /// its lease owner: a worker whose lease was taken over changes nothing.
 pub(crate) trait Store: Clone + Send + Sync + 'static {
     /// Claims up to `limit` of the oldest due rows (pending, failed and due, or running
-    /// with an expired lease), each leased to [`row_owner`]`(owner, id)` until `lease`
-    /// from now, counting one more attempt. In no particular order.
+    /// with an expired lease), each leased until `lease` from now to an owner of its
+    /// own starting with `owner/` ([`row_owner`]`(owner, id)`, or for a row stored in
+    /// the same commit and handed straight to the claim, another suffix), counting one
+    /// more attempt. In no particular order.
     fn claim(
         &self,
         owner: &str,
         lease: Duration,
         limit: usize,
-    ) -> impl Future<Output = Result<Vec<DeliveryRecord>, InboxError>> + Send;
+    ) -> impl Future<Output = Result<Vec<Claimed>, InboxError>> + Send;
 
     /// Extends `owner`'s lease on row `id`; false when the lease is no longer theirs.
     fn extend(

@@ -12,8 +12,7 @@ use tokio::sync::watch;
 use webhook_core::Dispatcher;
 use webhook_core::futures::future::join_all;
 
-use crate::record::DeliveryRecord;
-use crate::store::{Outcome, Store};
+use crate::store::{Claimed, Outcome, Store};
 
 /// Claim names: `<instance>/<claim number>`, unique per claim so a worker can never
 /// mistake a row it claimed again for the claim it lost (each row's lease owner is
@@ -113,7 +112,7 @@ impl<S: Store> Worker<S> {
                     records.sort_by_key(|record| record.id);
                     let rows = u32::try_from(records.len()).unwrap_or(u32::MAX);
                     let started = Instant::now();
-                    finished = self.handle_all(records, &claim, &stop).await;
+                    finished = self.handle_all(records, &stop).await;
                     limit = if started.elapsed() < QUICK.saturating_mul(rows) {
                         limit.saturating_mul(2).min(self.claim_batch)
                     } else {
@@ -148,15 +147,14 @@ impl<S: Store> Worker<S> {
     /// turns true no further row starts. Returns the outcomes to record.
     async fn handle_all(
         &self,
-        records: Vec<DeliveryRecord>,
-        claim: &str,
+        records: Vec<Claimed>,
         stop: &watch::Receiver<bool>,
     ) -> Vec<(i64, String, Outcome)> {
         let held: Vec<Held> = records
             .iter()
             .map(|record| Held {
                 id: record.id,
-                owner: row_owner(claim, record.id),
+                owner: record.owner.clone(),
                 lost: AtomicBool::new(false),
             })
             .collect();
@@ -190,12 +188,12 @@ impl<S: Store> Worker<S> {
     }
 
     /// Runs the claimed row's handler; returns the outcome to record.
-    async fn handle(&self, record: DeliveryRecord) -> Outcome {
+    async fn handle(&self, record: Claimed) -> Outcome {
         let (id, attempt) = (
             record.id,
             u32::try_from(record.attempts).unwrap_or(u32::MAX),
         );
-        match record.restore() {
+        match record.delivery {
             Ok(delivery) => self.dispatcher.run(&delivery, attempt).await.into(),
             Err(error) => {
                 tracing::error!(id, %error, "stored delivery cannot be rebuilt: dead-lettered");

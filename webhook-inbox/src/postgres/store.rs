@@ -11,7 +11,7 @@ use webhook_core::{SinkError, Submitted};
 use super::sql;
 use crate::error::InboxError;
 use crate::record::{DeliveryRecord, NewRow, answers_in_order};
-use crate::store::{Outcome, SettledAndClaimed, Store};
+use crate::store::{Claimed, Outcome, SettledAndClaimed, Store};
 use crate::unix_ms;
 
 /// The pool, the schema the table lives in, the submits' group commit and the
@@ -182,22 +182,28 @@ impl Counted {
         order.sort_by(|a, b| key(*a).cmp(&key(*b)).then(a.cmp(b)));
         order.dedup_by(|later, first| key(*later) == key(*first));
         let mut tx = self.pool.begin().await?;
-        let mut stored = std::collections::HashSet::new();
+        let mut stored = std::collections::HashMap::new();
         for chunk in order.chunks(CHUNK) {
-            let mut query = sqlx::query_as::<_, (String, String)>(upsert_many(chunk.len()));
+            let mut query = sqlx::query_as::<_, (i64, String, String)>(upsert_many(chunk.len()));
             for at in chunk {
                 query = crate::sql::bind_upsert!(query, batch[*at].row);
             }
-            stored.extend(query.fetch_all(&mut *tx).await?);
+            let rows = query.fetch_all(&mut *tx).await?;
+            stored.extend(
+                rows.into_iter()
+                    .map(|(id, provider, dedupe_key)| ((provider, dedupe_key), id)),
+            );
         }
         tx.commit().await?;
         if let Some((_, count)) = self.lock_cache().as_mut() {
             *count += stored.len() as u64;
         }
-        Ok(answers_in_order(
-            batch.iter().map(|submit| &submit.row),
-            stored,
-        ))
+        Ok(
+            answers_in_order(batch.iter().map(|submit| &submit.row), stored)
+                .into_iter()
+                .map(|(answer, _)| answer)
+                .collect(),
+        )
     }
 
     /// One submit on its own, counted against the capacity first.
@@ -319,14 +325,17 @@ impl Store for PgStore {
         owner: &str,
         lease: Duration,
         limit: usize,
-    ) -> Result<Vec<DeliveryRecord>, InboxError> {
-        let claimed = sqlx::query_as(sql::CLAIM)
+    ) -> Result<Vec<Claimed>, InboxError> {
+        let claimed: Vec<DeliveryRecord> = sqlx::query_as(sql::CLAIM)
             .bind(owner)
             .bind(unix_ms::from_duration(lease))
             .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .fetch_all(&self.pool)
             .await?;
-        Ok(claimed)
+        Ok(claimed
+            .into_iter()
+            .map(|record| record.claimed(owner))
+            .collect())
     }
 
     async fn extend(&self, id: i64, owner: &str, lease: Duration) -> Result<bool, InboxError> {

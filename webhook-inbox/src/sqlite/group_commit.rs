@@ -18,12 +18,12 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{Notify, mpsc, oneshot};
-use webhook_core::{SinkError, Submitted};
+use webhook_core::{SinkError, Submitted, Verified};
 
 use super::{BUSY_TIMEOUT, sql};
 use crate::error::InboxError;
 use crate::record::{DeliveryRecord, NewRow, answers_in_order};
-use crate::store::Outcome;
+use crate::store::{Claimed, Outcome};
 use crate::unix_ms;
 
 /// The most requests one transaction takes.
@@ -39,6 +39,9 @@ type Answer = Result<Submitted, SinkError>;
 enum Request {
     Submit {
         row: NewRow,
+        /// The delivery itself, for a claim of the same round to run without reading
+        /// it back; taken when it is handed over.
+        delivery: Option<Verified>,
         max_pending: u64,
         reply: oneshot::Sender<Answer>,
     },
@@ -46,7 +49,7 @@ enum Request {
         owner: String,
         lease: Duration,
         limit: usize,
-        reply: oneshot::Sender<Result<Vec<DeliveryRecord>, InboxError>>,
+        reply: oneshot::Sender<Result<Vec<Claimed>, InboxError>>,
     },
     Extend {
         id: i64,
@@ -65,7 +68,7 @@ enum Request {
 /// What a request became inside a transaction, sent only after the `COMMIT`.
 enum Reply {
     Submit(Answer),
-    Claim(Vec<DeliveryRecord>),
+    Claim(Vec<Claimed>),
     Changed(bool),
 }
 
@@ -98,11 +101,12 @@ impl GroupCommit {
         Self { queue }
     }
 
-    /// Queues `row` and waits for its round's commit.
-    pub(super) async fn submit(&self, row: NewRow, max_pending: u64) -> Answer {
+    /// Queues `delivery` (stored as `row`) and waits for its round's commit.
+    pub(super) async fn submit(&self, row: NewRow, delivery: Verified, max_pending: u64) -> Answer {
         let (reply, answer) = oneshot::channel();
         let request = Request::Submit {
             row,
+            delivery: Some(delivery),
             max_pending,
             reply,
         };
@@ -119,7 +123,7 @@ impl GroupCommit {
         owner: &str,
         lease: Duration,
         limit: usize,
-    ) -> oneshot::Receiver<Result<Vec<DeliveryRecord>, InboxError>> {
+    ) -> oneshot::Receiver<Result<Vec<Claimed>, InboxError>> {
         let (reply, answer) = oneshot::channel();
         let request = Request::Claim {
             owner: owner.to_owned(),
@@ -205,7 +209,7 @@ struct Writer {
 impl Writer {
     /// Runs a round; blocks on SQLite. After a failure the connection is dropped, in
     /// case it broke, and the backlog counted again.
-    fn round(&mut self, batch: &[Request]) -> rusqlite::Result<Vec<Reply>> {
+    fn round(&mut self, batch: &mut [Request]) -> rusqlite::Result<Vec<Reply>> {
         let connection = match &mut self.connection {
             Some(connection) => connection,
             None => self.connection.insert(open_writer(&self.path)?),
@@ -234,18 +238,20 @@ async fn write(mut writer: Writer, wakeup: Arc<Notify>, mut requests: mpsc::Rece
         // Settles and extensions first: a settle frees room for this round's submits,
         // and a row settled here is never claimed again in the same round. The `done`
         // settles come first of all, together, so that one statement records them.
+        // Then the claims, which take the oldest due rows, and what room they have
+        // left takes the round's new rows as they are stored (see `commit`).
         batch.sort_by_key(|request| match request {
             Request::Settle {
                 outcome: Outcome::Done,
                 ..
             } => 0,
             Request::Settle { .. } | Request::Extend { .. } => 1,
-            Request::Submit { .. } => 2,
-            Request::Claim { .. } => 3,
+            Request::Claim { .. } => 2,
+            Request::Submit { .. } => 3,
         });
         let started = Instant::now();
         let round = tokio::task::spawn_blocking(move || {
-            let committed = writer.round(&batch);
+            let committed = writer.round(&mut batch);
             (writer, batch, committed)
         });
         let committed = match round.await {
@@ -282,7 +288,18 @@ async fn write(mut writer: Writer, wakeup: Arc<Notify>, mut requests: mpsc::Rece
                 {
                     wakeup.notify_waiters();
                 }
+                let handed_rows = replies
+                    .iter()
+                    .any(|reply| matches!(reply, Reply::Claim(rows) if !rows.is_empty()));
                 answer_all(batch.drain(..), replies);
+                if handed_rows {
+                    // Let the workers just woken run their (quick) handlers and queue
+                    // their next claims before the next round is taken: otherwise that
+                    // round has only submits, stores them all pending, and the claims
+                    // arriving a round late rewrite them with the claim statement
+                    // instead of being handed the next round's deliveries.
+                    tokio::task::yield_now().await;
+                }
             }
             Err(error) => {
                 tracing::error!(%error, batch = batch.len(), "inbox commit failed: deliveries refused");
@@ -404,11 +421,58 @@ impl Backlog {
     }
 }
 
+/// A claim of the round that could take more rows than the table had due.
+struct Room {
+    /// Where the claim's reply is in the round's replies.
+    reply: usize,
+    owner: String,
+    lease: Duration,
+    /// How many more rows it takes, and how many it was handed so far.
+    left: usize,
+    handed: usize,
+}
+
+/// A new row leased to a claim as it is stored.
+struct Lease {
+    /// Where the claim's reply is in the round's replies.
+    reply: usize,
+    owner: String,
+    expires_at: i64,
+}
+
+/// Leases the next `submits` new rows to the claims with room, in order, while there is
+/// room: one lease (or none) per submit.
+fn hand_out(rooms: &mut [Room], submits: usize) -> Vec<Option<Lease>> {
+    let now = unix_ms::from_time(std::time::SystemTime::now());
+    let mut rooms = rooms.iter_mut().filter(|room| room.left > 0).peekable();
+    (0..submits)
+        .map(|_| {
+            while rooms.peek().is_some_and(|room| room.left == 0) {
+                rooms.next();
+            }
+            let room = rooms.peek_mut()?;
+            room.left -= 1;
+            room.handed += 1;
+            Some(Lease {
+                reply: room.reply,
+                owner: format!("{}/new{}", room.owner, room.handed),
+                expires_at: now.saturating_add(unix_ms::from_duration(room.lease)),
+            })
+        })
+        .collect()
+}
+
 /// Runs a round in one transaction. Any database error rolls the whole round back, so
 /// nobody is answered `Ok` for a change that is not committed.
+///
+/// A claim takes the oldest due rows first. If it could take more, the round's new
+/// deliveries fill its room as they are stored: inserted `running` and leased to it
+/// (each to an owner of its own, `<claim>/new<n>`, as a row the claim statement takes
+/// is leased to `<claim>/<id>`), and handed over in memory: no claim statement rewrites
+/// them and reads their bodies back. A crash or shutdown treats them as any claimed row.
 fn commit(
     connection: &mut Connection,
-    batch: &[Request],
+    batch: &mut [Request],
     backlog: &mut Backlog,
 ) -> rusqlite::Result<Vec<Reply>> {
     let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -424,6 +488,7 @@ fn commit(
     // The backlog as this round leaves it.
     let mut outstanding = backlog.rows;
     let mut replies = Vec::with_capacity(batch.len());
+    let mut rooms: Vec<Room> = Vec::new();
     let mut index = 0;
     while index < batch.len() {
         let reply = match &batch[index] {
@@ -452,7 +517,9 @@ fn commit(
                 continue;
             }
             Request::Submit { .. } => {
-                // The submits are contiguous (the round is sorted): store them together.
+                // The submits are contiguous and last (the round is sorted): store them
+                // together, the first of them leased to the claims with room.
+                let first = index;
                 let submits: Vec<(&NewRow, u64)> = batch[index..]
                     .iter()
                     .map_while(|request| match request {
@@ -463,8 +530,27 @@ fn commit(
                     })
                     .collect();
                 index += submits.len();
-                let answers = store_all(&tx, &submits, &mut outstanding)?;
-                replies.extend(answers.into_iter().map(Reply::Submit));
+                let leases = hand_out(&mut rooms, submits.len());
+                let stored = store_all(&tx, &submits, &leases, &mut outstanding)?;
+                for (at, ((answer, id), lease)) in stored.into_iter().zip(leases).enumerate() {
+                    if let (Ok(Submitted::Accepted), Some(id), Some(lease)) = (&answer, id, lease) {
+                        let delivery = match &mut batch[first + at] {
+                            Request::Submit { delivery, .. } => delivery.take(),
+                            _ => None,
+                        };
+                        if let (Some(delivery), Some(Reply::Claim(claimed))) =
+                            (delivery, replies.get_mut(lease.reply))
+                        {
+                            claimed.push(Claimed {
+                                id,
+                                owner: lease.owner,
+                                attempts: 1,
+                                delivery: Ok(delivery),
+                            });
+                        }
+                    }
+                    replies.push(Reply::Submit(answer));
+                }
                 continue;
             }
             Request::Claim {
@@ -474,16 +560,25 @@ fn commit(
                 ..
             } => {
                 let mut claim = tx.prepare_cached(sql::CLAIM)?;
-                let claimed = claim
+                let claimed: Vec<Claimed> = claim
                     .query_map(
                         &[
                             ("$1", owner as &dyn rusqlite::ToSql),
                             ("$2", &unix_ms::from_duration(*lease)),
                             ("$3", &i64::try_from(*limit).unwrap_or(i64::MAX)),
                         ],
-                        DeliveryRecord::from_sqlite,
+                        |row| Ok(DeliveryRecord::from_sqlite(row)?.claimed(owner)),
                     )?
                     .collect::<rusqlite::Result<_>>()?;
+                if claimed.len() < *limit {
+                    rooms.push(Room {
+                        reply: replies.len(),
+                        owner: owner.clone(),
+                        lease: *lease,
+                        left: limit - claimed.len(),
+                        handed: 0,
+                    });
+                }
                 Reply::Claim(claimed)
             }
             Request::Extend {
@@ -621,34 +716,50 @@ fn build_done_many(rows: usize) -> String {
     )
 }
 
-/// Stores a round's submits. When they all fit under the capacity they go in as a few
-/// multi-row upserts (one statement per [`CHUNK`] rows, not one per row); near the
-/// capacity each is checked on its own.
+/// Stores a round's submits, each as `pending` or, with a lease, `running`: the answer
+/// to each, and the id of each row it stored. When they all fit under the capacity they
+/// go in as a few multi-row upserts (one statement per [`CHUNK`] rows, not one per row);
+/// near the capacity each is checked on its own.
 fn store_all(
     connection: &Connection,
     submits: &[(&NewRow, u64)],
+    leases: &[Option<Lease>],
     outstanding: &mut u64,
-) -> rusqlite::Result<Vec<Answer>> {
+) -> rusqlite::Result<Vec<(Answer, Option<i64>)>> {
     let fits = submits.iter().all(|(_, max_pending)| {
         outstanding.saturating_add(u64::try_from(submits.len()).unwrap_or(u64::MAX)) <= *max_pending
     });
     if !fits {
         let mut answers = Vec::with_capacity(submits.len());
-        for (row, max_pending) in submits {
-            answers.push(store(connection, row, *max_pending, outstanding)?);
+        for ((row, max_pending), lease) in submits.iter().zip(leases) {
+            answers.push(store(
+                connection,
+                row,
+                lease.as_ref(),
+                *max_pending,
+                outstanding,
+            )?);
         }
         return Ok(answers);
     }
-    // Which `(provider, dedupe_key)`s the upserts stored (new, or dead and revived).
-    let mut stored = std::collections::HashSet::new();
-    for chunk in submits.chunks(CHUNK) {
+    // The rows the upserts stored (new, or dead and revived), by `(provider, dedupe_key)`.
+    let mut stored = std::collections::HashMap::with_capacity(submits.len());
+    for (chunk, leases) in submits.chunks(CHUNK).zip(leases.chunks(CHUNK)) {
         let mut upsert = connection.prepare_cached(upsert_many(chunk.len()))?;
-        for (at, (row, _)) in chunk.iter().enumerate() {
-            bind_row(&mut upsert, at * crate::sql::UPSERT_PARAMS, row)?;
+        for (at, ((row, _), lease)) in chunk.iter().zip(leases).enumerate() {
+            bind_row(
+                &mut upsert,
+                at * crate::sql::UPSERT_PARAMS,
+                row,
+                lease.as_ref(),
+            )?;
         }
         let mut rows = upsert.raw_query();
         while let Some(row) = rows.next()? {
-            stored.insert((row.get::<_, String>(0)?, row.get::<_, String>(1)?));
+            stored.insert(
+                (row.get::<_, String>(1)?, row.get::<_, String>(2)?),
+                row.get(0)?,
+            );
         }
     }
     *outstanding += stored.len() as u64;
@@ -658,12 +769,14 @@ fn store_all(
     ))
 }
 
-/// Binds `row`'s nine upsert parameters ($1..$9 of `UPSERT`, in that order, as
-/// `bind_upsert` does for Postgres) to the parameters after the first `before`.
+/// Binds `row`'s thirteen upsert parameters ($1..$13 of `UPSERT`, in that order, as
+/// `bind_upsert` does for Postgres) to the parameters after the first `before`: pending,
+/// or running under `lease`.
 fn bind_row(
     statement: &mut rusqlite::CachedStatement<'_>,
     before: usize,
     row: &NewRow,
+    lease: Option<&Lease>,
 ) -> rusqlite::Result<()> {
     statement.raw_bind_parameter(before + 1, &row.provider)?;
     statement.raw_bind_parameter(before + 2, &row.dedupe_key)?;
@@ -673,7 +786,15 @@ fn bind_row(
     statement.raw_bind_parameter(before + 6, row.data_start)?;
     statement.raw_bind_parameter(before + 7, row.data_end)?;
     statement.raw_bind_parameter(before + 8, &row.data)?;
-    statement.raw_bind_parameter(before + 9, row.received_at)
+    statement.raw_bind_parameter(before + 9, row.received_at)?;
+    let (state, attempts) = match lease {
+        Some(_) => ("running", 1_i64),
+        None => ("pending", 0_i64),
+    };
+    statement.raw_bind_parameter(before + 10, state)?;
+    statement.raw_bind_parameter(before + 11, attempts)?;
+    statement.raw_bind_parameter(before + 12, lease.map(|lease| lease.owner.as_str()))?;
+    statement.raw_bind_parameter(before + 13, lease.map(|lease| lease.expires_at))
 }
 
 /// Rows per multi-row upsert (9 parameters each).
@@ -699,13 +820,15 @@ fn count(connection: &Connection) -> rusqlite::Result<u64> {
     Ok(u64::try_from(count).unwrap_or(0))
 }
 
-/// Stores one delivery unless it is a live duplicate or the inbox is full.
+/// Stores one delivery (pending, or running under `lease`) unless it is a live duplicate
+/// or the inbox is full; with the id of the row it stored.
 fn store(
     connection: &Connection,
     row: &NewRow,
+    lease: Option<&Lease>,
     max_pending: u64,
     outstanding: &mut u64,
-) -> rusqlite::Result<Answer> {
+) -> rusqlite::Result<(Answer, Option<i64>)> {
     if *outstanding >= max_pending {
         let mut state_of = connection.prepare_cached(sql::STATE_OF_EVENT)?;
         let mut states = state_of.query(&[
@@ -716,27 +839,185 @@ fn store(
             Some(found) => Some(found.get(0)?),
             None => None,
         };
-        return Ok(match state {
+        let answer = match state {
             Some(state) if state != "dead" => Ok(Submitted::Duplicate),
             _ => Err(SinkError::Full),
-        });
+        };
+        return Ok((answer, None));
     }
     // The upsert returns the id only when it stored the row (new, or a dead one
     // revived); a live duplicate leaves the row as it is.
     let mut upsert = connection.prepare_cached(sql::UPSERT)?;
-    bind_row(&mut upsert, 0, row)?;
-    let stored = upsert.raw_query().next()?.is_some();
-    Ok(Ok(if stored {
-        *outstanding += 1;
-        Submitted::Accepted
-    } else {
-        Submitted::Duplicate
-    }))
+    bind_row(&mut upsert, 0, row, lease)?;
+    let stored: Option<i64> = match upsert.raw_query().next()? {
+        Some(found) => Some(found.get(0)?),
+        None => None,
+    };
+    Ok(match stored {
+        Some(id) => {
+            *outstanding += 1;
+            (Ok(Submitted::Accepted), Some(id))
+        }
+        None => (Ok(Submitted::Duplicate), None),
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::open_writer;
+    use std::time::{Duration, SystemTime};
+
+    use bytes::Bytes;
+    use http::HeaderMap;
+    use tokio::sync::oneshot;
+    use webhook_core::dangerous::restore_verified;
+    use webhook_core::{Envelope, Submitted};
+
+    use super::{Backlog, Reply, Request, commit, open_writer};
+    use crate::record::NewRow;
+    use crate::unix_ms;
+
+    fn submit(key: &str) -> Request {
+        let body = Bytes::from(format!(
+            r#"{{"event":"charge.succeeded","payload":{{"id":"{key}"}}}}"#
+        ));
+        let data = body.slice(41..body.len() - 1);
+        let delivery = restore_verified(
+            "modem-pay",
+            HeaderMap::new(),
+            body,
+            Envelope::new("charge.succeeded", key, data),
+            SystemTime::now(),
+        );
+        Request::Submit {
+            row: NewRow::of(&delivery),
+            delivery: Some(delivery),
+            max_pending: 1_000,
+            reply: oneshot::channel().0,
+        }
+    }
+
+    /// A row as the test reads it back: key, state, attempts, lease owner, lease end.
+    type StoredRow = (String, String, i64, Option<String>, Option<i64>);
+
+    fn claim(owner: &str, limit: usize) -> Request {
+        Request::Claim {
+            owner: owner.to_owned(),
+            lease: Duration::from_secs(30),
+            limit,
+            reply: oneshot::channel().0,
+        }
+    }
+
+    /// A round's claims take the oldest due rows first; the room they have left takes
+    /// the round's new rows as they are stored (running, leased to the claim, handed
+    /// over with the delivery itself); the rest are stored pending. A duplicate in the
+    /// same round is answered as one and handed to nobody.
+    #[test]
+    fn a_claim_takes_older_due_rows_first_then_the_rounds_new_rows_as_they_are_stored() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut connection = open_writer(&dir.path().join("round.db")).expect("the writer opens");
+        connection
+            .execute_batch(super::super::SCHEMA)
+            .expect("the schema is created");
+        let mut backlog = Backlog::default();
+        commit(&mut connection, &mut [submit("ch_old")], &mut backlog).expect("round 1 commits");
+
+        // As the writer sorts a round: claims, then submits.
+        let mut round = [
+            claim("inst/7", 4),
+            submit("ch_new1"),
+            submit("ch_new1"),
+            submit("ch_new2"),
+            submit("ch_new3"),
+        ];
+        let replies = commit(&mut connection, &mut round, &mut backlog).expect("round 2 commits");
+        let Reply::Claim(claimed) = &replies[0] else {
+            panic!("the claim's reply comes first");
+        };
+        let taken: Vec<(String, String, i64)> = claimed
+            .iter()
+            .map(|row| {
+                let delivery = row.delivery.as_ref().expect("the delivery is there");
+                (
+                    delivery.envelope().dedupe_key().to_owned(),
+                    row.owner.clone(),
+                    row.attempts,
+                )
+            })
+            .collect();
+        let old_id = claimed[0].id;
+        assert_eq!(
+            taken,
+            [
+                ("ch_old".to_owned(), format!("inst/7/{old_id}"), 1),
+                ("ch_new1".to_owned(), "inst/7/new1".to_owned(), 1),
+                ("ch_new2".to_owned(), "inst/7/new3".to_owned(), 1),
+            ],
+            "the duplicate took the room of a lease it did not use (new2); ch_new3 found none"
+        );
+        let answers: Vec<Option<Submitted>> = replies[1..]
+            .iter()
+            .map(|reply| match reply {
+                Reply::Submit(answer) => answer.as_ref().ok().copied(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            answers,
+            [
+                Some(Submitted::Accepted),
+                Some(Submitted::Duplicate),
+                Some(Submitted::Accepted),
+                Some(Submitted::Accepted)
+            ]
+        );
+
+        let stored: Vec<StoredRow> = connection
+            .prepare(
+                "SELECT dedupe_key, state, attempts, lease_owner, lease_expires_at \
+                 FROM webhook_inbox ORDER BY id",
+            )
+            .unwrap()
+            .query_map([], |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                ))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let now = unix_ms::from_time(SystemTime::now());
+        let leased = |at: usize| stored[at].4.is_some_and(|end| end > now + 20_000);
+        assert!(leased(0) && leased(1) && leased(2), "{stored:?}");
+        let states: Vec<(&str, &str, i64, Option<&str>)> = stored
+            .iter()
+            .map(|(key, state, attempts, owner, _)| {
+                (key.as_str(), state.as_str(), *attempts, owner.as_deref())
+            })
+            .collect();
+        assert_eq!(
+            states,
+            [
+                (
+                    "ch_old",
+                    "running",
+                    1,
+                    Some(format!("inst/7/{old_id}").as_str())
+                ),
+                ("ch_new1", "running", 1, Some("inst/7/new1")),
+                ("ch_new2", "running", 1, Some("inst/7/new3")),
+                ("ch_new3", "pending", 0, None),
+            ]
+        );
+        assert_eq!(
+            backlog.rows, 4,
+            "the backlog counts handed rows as outstanding"
+        );
+    }
 
     /// The writer's connection is outside the pool: it must have the pool's settings
     /// itself (the pooled connections are checked in `tests/sqlite.rs`).

@@ -16,7 +16,6 @@ use self::store::SqliteStore;
 use crate::config::InboxConfig;
 use crate::engine::Engine;
 use crate::error::InboxError;
-use crate::record::NewRow;
 
 /// The SQLite statements: the clock is SQLite's, claims walk the outstanding rows'
 /// index in id order (stopping at the first due row) and need no row locks (SQLite has
@@ -143,10 +142,7 @@ impl Sink for SqliteInbox {
         Box::pin(async move {
             self.engine.admit()?;
             let max_pending = self.engine.config().max_pending;
-            self.engine
-                .store()
-                .submit(NewRow::of(&delivery), max_pending)
-                .await
+            self.engine.store().submit(delivery, max_pending).await
         })
     }
 

@@ -7,13 +7,13 @@ use std::time::Duration;
 use rusqlite::Connection;
 use sqlx::SqlitePool;
 use tokio::sync::Notify;
-use webhook_core::{SinkError, Submitted};
+use webhook_core::{SinkError, Submitted, Verified};
 
 use super::group_commit::{GroupCommit, answer};
 use super::sql;
 use crate::error::InboxError;
-use crate::record::{DeliveryRecord, NewRow};
-use crate::store::{Outcome, SettledAndClaimed, Store};
+use crate::record::NewRow;
+use crate::store::{Claimed, Outcome, SettledAndClaimed, Store};
 use crate::unix_ms;
 
 /// The SQLite pool, the writer that batches submits, and the workers' wake-up.
@@ -44,10 +44,11 @@ impl SqliteStore {
     /// Commits `row` (or recognises it) before returning.
     pub(super) async fn submit(
         &self,
-        row: NewRow,
+        delivery: Verified,
         max_pending: u64,
     ) -> Result<Submitted, SinkError> {
-        self.writer.submit(row, max_pending).await
+        let row = NewRow::of(&delivery);
+        self.writer.submit(row, delivery, max_pending).await
     }
 
     /// Wakes idle workers: rows became due outside the writer (replays).
@@ -62,7 +63,7 @@ impl Store for SqliteStore {
         owner: &str,
         lease: Duration,
         limit: usize,
-    ) -> Result<Vec<DeliveryRecord>, InboxError> {
+    ) -> Result<Vec<Claimed>, InboxError> {
         answer(self.writer.claim(owner, lease, limit).await).await
     }
 
