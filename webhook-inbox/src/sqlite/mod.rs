@@ -41,9 +41,11 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The embedded durable inbox: one SQLite file on one machine.
 ///
-/// Every pooled connection runs in WAL mode with `synchronous = FULL`, so a commit
-/// is on disk when it returns; concurrent submits share one transaction (group
-/// commit), so the fsync per commit does not cap throughput. A delivery is
+/// Every connection (the pool's, and the group-commit writer's own) runs in WAL mode
+/// with `synchronous = FULL`, so a commit is on disk when it returns; concurrent
+/// submits share one transaction (group commit), so the fsync per commit does not cap
+/// throughput. The writer runs each commit as one blocking call on its own connection
+/// (through `rusqlite`, on the same SQLite library as `sqlx`), off the async threads. A delivery is
 /// acknowledged only after its commit. Several processes may open the same file (a
 /// rolling restart, the `webhook inbox` command); keep it on a local disk, not NFS.
 ///
