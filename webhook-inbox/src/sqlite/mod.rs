@@ -161,14 +161,20 @@ impl Sink for SqliteInbox {
 mod tests {
     use super::{SqliteInbox, sql};
 
-    /// SQLite's planner, left to itself, reads the state index and sorts every
-    /// outstanding row by id on each claim: a claim then costs the whole backlog.
-    #[tokio::test]
-    async fn claims_walk_the_due_index_without_sorting_the_backlog_or_reading_rows() {
+    /// An inbox in a new file, with the directory that holds it.
+    async fn fresh() -> (tempfile::TempDir, SqliteInbox) {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let inbox = SqliteInbox::open(dir.path().join("plan.db"))
             .await
             .expect("the inbox opens");
+        (dir, inbox)
+    }
+
+    /// SQLite's planner, left to itself, reads the state index and sorts every
+    /// outstanding row by id on each claim: a claim then costs the whole backlog.
+    #[tokio::test]
+    async fn claims_walk_the_due_index_without_sorting_the_backlog_or_reading_rows() {
+        let (_dir, inbox) = fresh().await;
         let plan: Vec<(i64, i64, i64, String)> =
             sqlx::query_as(&format!("EXPLAIN QUERY PLAN {}", sql::CLAIM))
                 .bind("owner")
@@ -195,10 +201,7 @@ mod tests {
     /// not by reading the whole table (30 days of done rows, by default).
     #[tokio::test]
     async fn stats_and_pruning_read_indexes_not_the_table() {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let inbox = SqliteInbox::open(dir.path().join("plan.db"))
-            .await
-            .expect("the inbox opens");
+        let (_dir, inbox) = fresh().await;
         for (statement, binds) in [(sql::STATS, 0), (sql::PRUNE, 1), (sql::PURGE_DONE, 1)] {
             let explain = format!("EXPLAIN QUERY PLAN {statement}");
             let mut query = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain);
