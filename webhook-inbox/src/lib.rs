@@ -34,8 +34,8 @@
 //! | `id` | row id, never reused |
 //! | `provider`, `dedupe_key` | the event's identity, unique together |
 //! | `event_type` | e.g. `charge.succeeded` |
-//! | `headers` | JSON array of `[name, value]` pairs, in order |
-//! | `body` | the raw verified body |
+//! | `headers` | JSON array of `[name, value]` pairs, in order (SQLite: in `webhook_inbox_body`, see below) |
+//! | `body` | the raw verified body (SQLite: likewise) |
 //! | `data_start`, `data_end` / `data` | where the envelope's data lies in the body, or the data itself when it is not a slice of it |
 //! | `received_at` | when the receiver verified it |
 //! | `state` | `pending`, `running`, `done`, `failed` or `dead` |
@@ -46,6 +46,12 @@
 //! | `updated_at`, `finished_at` | last change; when it became `done` or `dead` |
 //!
 //! Times are milliseconds since the Unix epoch.
+//!
+//! SQLite keeps a delivery's `headers` and `body` in a second table,
+//! `webhook_inbox_body (id, headers, body)`, written once, so that each change of a
+//! row's state rewrites a small record (the row's own `headers` and `body` are then `''`
+//! and `x''`; rows stored by earlier versions keep theirs inline). Deleting a row deletes
+//! its body (a trigger).
 //!
 //! ```no_run
 //! # use webhook_core::futures::future::BoxFuture;

@@ -139,6 +139,14 @@ pub(crate) struct DeliveryRecord {
 }
 
 impl DeliveryRecord {
+    /// Replaces the headers and body read with the row (the SQLite writer keeps them in
+    /// a table of their own).
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn set_payload(&mut self, headers: String, body: Vec<u8>) {
+        self.headers = headers;
+        self.body = body;
+    }
+
     /// The row as the claim named `claim` took it (leased to [`row_owner`]`(claim, id)`),
     /// with its delivery rebuilt.
     pub(crate) fn claimed(self, claim: &str) -> Claimed {

@@ -87,9 +87,11 @@ pub(crate) fn upsert_many(
 /// milliseconds is the SQL expression `$now`, whose claim subquery reads the table as
 /// `$claim_from` (SQLite: through the outstanding rows' index, which its planner would
 /// otherwise pass over for the state index and then sort the whole backlog on every
-/// claim) and ends with `$lock` (Postgres: `FOR UPDATE SKIP LOCKED`).
+/// claim) and ends with `$lock` (Postgres: `FOR UPDATE SKIP LOCKED`), and which reads a
+/// row's headers and body as the columns `$payload` (named `headers` and `body`; SQLite
+/// keeps them in a table of their own, see its schema).
 macro_rules! statements {
-    ($now:literal, $claim_from:literal, $lock:literal) => {
+    ($now:literal, $claim_from:literal, $lock:literal, $payload:literal) => {
         /// Claims up to $3 of the oldest due rows, each leased to `<$1>/<its id>` (an
         /// owner per row, see [`crate::worker::row_owner`]): $1 claim owner, $2 lease
         /// (ms), $3 most rows. The rows come back in no particular order.
@@ -194,7 +196,7 @@ macro_rules! statements {
 
         /// One row in full: $1 id.
         pub(super) const GET: &str = concat!(
-            "SELECT ", $crate::record::row_columns!(), ", headers, body FROM webhook_inbox WHERE id = $1"
+            "SELECT ", $crate::record::row_columns!(), ", ", $payload, " FROM webhook_inbox WHERE id = $1"
         );
 
         /// The state of a row: $1 id.

@@ -24,7 +24,8 @@ mod sql {
     crate::sql::statements!(
         "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)",
         "webhook_inbox",
-        " FOR UPDATE SKIP LOCKED"
+        " FOR UPDATE SKIP LOCKED",
+        "headers, body"
     );
 }
 

@@ -195,8 +195,9 @@ pub(super) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     Ok(connection)
 }
 
-/// Prepared statements the writer keeps: more than it has.
-const STATEMENTS: usize = 64;
+/// Prepared statements the writer keeps: more than it has (the upserts and body
+/// inserts of each size, the done statements, the claim and the rest).
+const STATEMENTS: usize = 96;
 
 /// The writer's connection (none after a failed round, until the next opens it again)
 /// and what it knows of the table.
@@ -560,15 +561,19 @@ fn commit(
                 ..
             } => {
                 let mut claim = tx.prepare_cached(sql::CLAIM)?;
-                let claimed: Vec<Claimed> = claim
+                let records: Vec<DeliveryRecord> = claim
                     .query_map(
                         &[
                             ("$1", owner as &dyn rusqlite::ToSql),
                             ("$2", &unix_ms::from_duration(*lease)),
                             ("$3", &i64::try_from(*limit).unwrap_or(i64::MAX)),
                         ],
-                        |row| Ok(DeliveryRecord::from_sqlite(row)?.claimed(owner)),
+                        DeliveryRecord::from_sqlite,
                     )?
+                    .collect::<rusqlite::Result<_>>()?;
+                let claimed: Vec<Claimed> = records
+                    .into_iter()
+                    .map(|record| Ok(with_body(&tx, record)?.claimed(owner)))
                     .collect::<rusqlite::Result<_>>()?;
                 if claimed.len() < *limit {
                     rooms.push(Room {
@@ -754,13 +759,27 @@ fn store_all(
                 lease.as_ref(),
             )?;
         }
+        let mut in_chunk = std::collections::HashMap::with_capacity(chunk.len());
         let mut rows = upsert.raw_query();
         while let Some(row) = rows.next()? {
-            stored.insert(
+            in_chunk.insert(
                 (row.get::<_, String>(1)?, row.get::<_, String>(2)?),
                 row.get(0)?,
             );
         }
+        drop(rows);
+        // Each stored row's body is the first of its submits in the chunk (a later
+        // one with the same key found it live); an earlier chunk's key is not stored
+        // again.
+        let mut bodies = Vec::with_capacity(in_chunk.len());
+        for (row, _) in chunk {
+            let key = (row.provider.clone(), row.dedupe_key.clone());
+            if let Some(id) = in_chunk.remove(&key) {
+                bodies.push((id, *row));
+                stored.insert(key, id);
+            }
+        }
+        store_bodies(connection, &bodies)?;
     }
     *outstanding += stored.len() as u64;
     Ok(answers_in_order(
@@ -771,7 +790,7 @@ fn store_all(
 
 /// Binds `row`'s thirteen upsert parameters ($1..$13 of `UPSERT`, in that order, as
 /// `bind_upsert` does for Postgres) to the parameters after the first `before`: pending,
-/// or running under `lease`.
+/// or running under `lease`; empty headers and body, which `store_bodies` writes.
 fn bind_row(
     statement: &mut rusqlite::CachedStatement<'_>,
     before: usize,
@@ -781,8 +800,9 @@ fn bind_row(
     statement.raw_bind_parameter(before + 1, &row.provider)?;
     statement.raw_bind_parameter(before + 2, &row.dedupe_key)?;
     statement.raw_bind_parameter(before + 3, &row.event_type)?;
-    statement.raw_bind_parameter(before + 4, &row.headers)?;
-    statement.raw_bind_parameter(before + 5, &row.body)?;
+    // The headers and body go to `webhook_inbox_body` (see `store_bodies`).
+    statement.raw_bind_parameter(before + 4, "")?;
+    statement.raw_bind_parameter(before + 5, &b""[..])?;
     statement.raw_bind_parameter(before + 6, row.data_start)?;
     statement.raw_bind_parameter(before + 7, row.data_end)?;
     statement.raw_bind_parameter(before + 8, &row.data)?;
@@ -797,7 +817,53 @@ fn bind_row(
     statement.raw_bind_parameter(before + 13, lease.map(|lease| lease.expires_at))
 }
 
-/// Rows per multi-row upsert (9 parameters each).
+/// Writes the headers and body of each row `(id, row)` just stored (new, or a dead row
+/// revived: its old body is replaced).
+fn store_bodies(connection: &Connection, rows: &[(i64, &NewRow)]) -> rusqlite::Result<()> {
+    for chunk in rows.chunks(CHUNK) {
+        let mut insert = connection.prepare_cached(bodies_many(chunk.len()))?;
+        for (at, (id, row)) in chunk.iter().enumerate() {
+            insert.raw_bind_parameter(at * 3 + 1, id)?;
+            insert.raw_bind_parameter(at * 3 + 2, &row.headers)?;
+            insert.raw_bind_parameter(at * 3 + 3, &row.body)?;
+        }
+        insert.raw_execute()?;
+    }
+    Ok(())
+}
+
+/// The insert of `rows` (1..=[`CHUNK`]) bodies; built once per size.
+fn bodies_many(rows: usize) -> &'static str {
+    static STATEMENTS: OnceLock<Vec<String>> = OnceLock::new();
+    let statements = STATEMENTS.get_or_init(|| {
+        (1..=CHUNK)
+            .map(|rows| {
+                format!(
+                    "INSERT OR REPLACE INTO webhook_inbox_body (id, headers, body) VALUES {}",
+                    vec!["(?, ?, ?)"; rows].join(", ")
+                )
+            })
+            .collect()
+    });
+    &statements[rows - 1]
+}
+
+/// Reads the stored headers and body of a row the claim statement took (rows stored
+/// before `webhook_inbox_body` existed have theirs inline, and keep them).
+fn with_body(
+    connection: &Connection,
+    mut record: DeliveryRecord,
+) -> rusqlite::Result<DeliveryRecord> {
+    let mut read =
+        connection.prepare_cached("SELECT headers, body FROM webhook_inbox_body WHERE id = ?1")?;
+    let mut found = read.query([record.id])?;
+    if let Some(stored) = found.next()? {
+        record.set_payload(stored.get(0)?, stored.get(1)?);
+    }
+    Ok(record)
+}
+
+/// Rows per multi-row upsert (13 parameters each).
 const CHUNK: usize = 32;
 
 /// [`sql::UPSERT`] for `rows` rows (1..=[`CHUNK`]), returning the identity of each row
@@ -855,6 +921,7 @@ fn store(
     };
     Ok(match stored {
         Some(id) => {
+            store_bodies(connection, &[(id, row)])?;
             *outstanding += 1;
             (Ok(Submitted::Accepted), Some(id))
         }
@@ -946,6 +1013,15 @@ mod tests {
             })
             .collect();
         let old_id = claimed[0].id;
+        let old_body = claimed[0]
+            .delivery
+            .as_ref()
+            .map(|delivery| delivery.body().clone());
+        assert_eq!(
+            old_body.ok().as_deref(),
+            Some(&br#"{"event":"charge.succeeded","payload":{"id":"ch_old"}}"#[..]),
+            "a row claimed from the table gets its body back from webhook_inbox_body"
+        );
         assert_eq!(
             taken,
             [
@@ -1017,6 +1093,83 @@ mod tests {
             backlog.rows, 4,
             "the backlog counts handed rows as outstanding"
         );
+    }
+
+    /// Bodies live in `webhook_inbox_body`, written once; a row stored before that table
+    /// existed (its body inline) is still claimed with its body; deleting a row deletes
+    /// its body.
+    #[test]
+    fn bodies_are_stored_apart_and_inline_bodies_of_older_rows_still_restore() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut connection = open_writer(&dir.path().join("bodies.db")).expect("the writer opens");
+        connection
+            .execute_batch(super::super::SCHEMA)
+            .expect("the schema is created");
+        let mut backlog = Backlog::default();
+        commit(&mut connection, &mut [submit("ch_new")], &mut backlog).expect("a round commits");
+        let (inline, apart): (Vec<u8>, Vec<u8>) = connection
+            .query_row(
+                "SELECT webhook_inbox.body, webhook_inbox_body.body FROM webhook_inbox \
+                 JOIN webhook_inbox_body USING (id) WHERE dedupe_key = 'ch_new'",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .expect("the row and its body");
+        assert_eq!(
+            (inline.len(), apart.as_slice()),
+            (
+                0,
+                &br#"{"event":"charge.succeeded","payload":{"id":"ch_new"}}"#[..]
+            )
+        );
+
+        let older = br#"{"event":"charge.succeeded","payload":{"id":"ch_older"}}"#;
+        connection
+            .execute(
+                "INSERT INTO webhook_inbox (provider, dedupe_key, event_type, headers, body, \
+                   data_start, data_end, received_at, updated_at) \
+                 VALUES ('modem-pay', 'ch_older', 'charge.succeeded', '[[\"x-a\",\"1\"]]', ?1, \
+                   41, 56, 0, 0)",
+                [&older[..]],
+            )
+            .expect("a row in the old layout");
+        let mut round = [claim("inst/8", 2)];
+        let replies = commit(&mut connection, &mut round, &mut backlog).expect("the claim commits");
+        let Reply::Claim(claimed) = &replies[0] else {
+            panic!("a claim's reply");
+        };
+        let bodies: Vec<(String, Vec<u8>, usize)> = claimed
+            .iter()
+            .map(|row| {
+                let delivery = row.delivery.as_ref().expect("the delivery is rebuilt");
+                (
+                    delivery.envelope().dedupe_key().to_owned(),
+                    delivery.body().to_vec(),
+                    delivery.headers().len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            bodies,
+            [
+                (
+                    "ch_new".to_owned(),
+                    br#"{"event":"charge.succeeded","payload":{"id":"ch_new"}}"#.to_vec(),
+                    0
+                ),
+                ("ch_older".to_owned(), older.to_vec(), 1),
+            ]
+        );
+
+        connection
+            .execute("DELETE FROM webhook_inbox", [])
+            .expect("rows are deleted");
+        let left: i64 = connection
+            .query_row("SELECT COUNT(*) FROM webhook_inbox_body", [], |row| {
+                row.get(0)
+            })
+            .expect("bodies are counted");
+        assert_eq!(left, 0, "a deleted row's body goes with it");
     }
 
     /// The writer's connection is outside the pool: it must have the pool's settings

@@ -24,7 +24,11 @@ mod sql {
     crate::sql::statements!(
         "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
         "webhook_inbox INDEXED BY webhook_inbox_due",
-        ""
+        "",
+        "COALESCE((SELECT stored.headers FROM webhook_inbox_body AS stored \
+           WHERE stored.id = webhook_inbox.id), headers) AS headers, \
+         COALESCE((SELECT stored.body FROM webhook_inbox_body AS stored \
+           WHERE stored.id = webhook_inbox.id), body) AS body"
     );
 }
 

@@ -22,6 +22,20 @@ CREATE TABLE IF NOT EXISTS webhook_inbox (
     finished_at      INTEGER,
     UNIQUE (provider, dedupe_key)
 );
+-- Each delivery's headers and body, apart from its row: the row changes state two or
+-- three times (claimed, done), and each change rewrites the whole record, so the ~1 KiB
+-- of the delivery is written once here instead of with every change. Rows stored before
+-- this table existed keep theirs inline (`headers`, `body` above); new rows store ''
+-- and x'' there.
+CREATE TABLE IF NOT EXISTS webhook_inbox_body (
+    id      INTEGER PRIMARY KEY,
+    headers TEXT NOT NULL,
+    body    BLOB NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS webhook_inbox_body_deleted AFTER DELETE ON webhook_inbox
+BEGIN
+    DELETE FROM webhook_inbox_body WHERE id = old.id;
+END;
 -- The claims' walk: the outstanding rows in id order, with what decides whether each
 -- is due, so that walking past the rows workers hold reads no table rows. (Replaces
 -- `webhook_inbox_outstanding`, an index on `id` alone.)
