@@ -966,6 +966,16 @@ mod tests {
     /// A row as the test reads it back: key, state, attempts, lease owner, lease end.
     type StoredRow = (String, String, i64, Option<String>, Option<i64>);
 
+    /// The writer's connection to a new inbox file (with the directory that holds it).
+    fn writer_on_new_file() -> (tempfile::TempDir, rusqlite::Connection) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let connection = open_writer(&dir.path().join("inbox.db")).expect("the writer opens");
+        connection
+            .execute_batch(super::super::SCHEMA)
+            .expect("the schema is created");
+        (dir, connection)
+    }
+
     fn claim(owner: &str, limit: usize) -> Request {
         Request::Claim {
             owner: owner.to_owned(),
@@ -981,11 +991,7 @@ mod tests {
     /// same round is answered as one and handed to nobody.
     #[test]
     fn a_claim_takes_older_due_rows_first_then_the_rounds_new_rows_as_they_are_stored() {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let mut connection = open_writer(&dir.path().join("round.db")).expect("the writer opens");
-        connection
-            .execute_batch(super::super::SCHEMA)
-            .expect("the schema is created");
+        let (_dir, mut connection) = writer_on_new_file();
         let mut backlog = Backlog::default();
         commit(&mut connection, &mut [submit("ch_old")], &mut backlog).expect("round 1 commits");
 
@@ -1100,11 +1106,7 @@ mod tests {
     /// its body.
     #[test]
     fn bodies_are_stored_apart_and_inline_bodies_of_older_rows_still_restore() {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let mut connection = open_writer(&dir.path().join("bodies.db")).expect("the writer opens");
-        connection
-            .execute_batch(super::super::SCHEMA)
-            .expect("the schema is created");
+        let (_dir, mut connection) = writer_on_new_file();
         let mut backlog = Backlog::default();
         commit(&mut connection, &mut [submit("ch_new")], &mut backlog).expect("a round commits");
         let (inline, apart): (Vec<u8>, Vec<u8>) = connection
