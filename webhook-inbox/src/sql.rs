@@ -32,6 +32,18 @@ pub(crate) use bind_upsert;
 /// The parameters an upsert binds per row (`bind_upsert`).
 pub(crate) const UPSERT_PARAMS: usize = 13;
 
+/// The statement for `rows` rows (1..=`most`) from `built`, where each size is built by
+/// `build` the first time any is asked for: the multi-row statements are written once
+/// per size and process, so that their text stays the same and they stay prepared.
+pub(crate) fn for_rows(
+    built: &'static std::sync::OnceLock<Vec<String>>,
+    rows: usize,
+    most: usize,
+    build: impl Fn(usize) -> String,
+) -> &'static str {
+    &built.get_or_init(|| (1..=most).map(build).collect())[rows - 1]
+}
+
 /// `single` (a backend's `UPSERT`) for `rows` rows, returning the id and identity of each
 /// row it stored (`id, provider, dedupe_key`). Row `r`'s `$n` is spelled
 /// `parameter(r * UPSERT_PARAMS + n)`:

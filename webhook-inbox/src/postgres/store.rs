@@ -268,12 +268,9 @@ impl Counted {
 /// [`sql::UPSERT`] for `rows` rows (1..=[`CHUNK`]), built once per size.
 fn upsert_many(rows: usize) -> &'static str {
     static STATEMENTS: OnceLock<Vec<String>> = OnceLock::new();
-    let statements = STATEMENTS.get_or_init(|| {
-        (1..=CHUNK)
-            .map(|rows| crate::sql::upsert_many(sql::UPSERT, rows, |n| format!("${n}")))
-            .collect()
-    });
-    &statements[rows - 1]
+    crate::sql::for_rows(&STATEMENTS, rows, CHUNK, |rows| {
+        crate::sql::upsert_many(sql::UPSERT, rows, |n| format!("${n}"))
+    })
 }
 
 impl PgStore {
@@ -298,8 +295,7 @@ const DONE_CHUNK: usize = 64;
 /// [`sql::DONE`] for `rows` rows (1..=[`DONE_CHUNK`]), built once per size.
 fn done_many(rows: usize) -> &'static str {
     static STATEMENTS: OnceLock<Vec<String>> = OnceLock::new();
-    let statements = STATEMENTS.get_or_init(|| (1..=DONE_CHUNK).map(build_done_many).collect());
-    &statements[rows - 1]
+    crate::sql::for_rows(&STATEMENTS, rows, DONE_CHUNK, build_done_many)
 }
 
 /// [`sql::DONE`] for `rows` rows: `$2k-1` the id and `$2k` the row owner of each;

@@ -835,17 +835,12 @@ fn store_bodies(connection: &Connection, rows: &[(i64, &NewRow)]) -> rusqlite::R
 /// The insert of `rows` (1..=[`CHUNK`]) bodies; built once per size.
 fn bodies_many(rows: usize) -> &'static str {
     static STATEMENTS: OnceLock<Vec<String>> = OnceLock::new();
-    let statements = STATEMENTS.get_or_init(|| {
-        (1..=CHUNK)
-            .map(|rows| {
-                format!(
-                    "INSERT OR REPLACE INTO webhook_inbox_body (id, headers, body) VALUES {}",
-                    vec!["(?, ?, ?)"; rows].join(", ")
-                )
-            })
-            .collect()
-    });
-    &statements[rows - 1]
+    crate::sql::for_rows(&STATEMENTS, rows, CHUNK, |rows| {
+        format!(
+            "INSERT OR REPLACE INTO webhook_inbox_body (id, headers, body) VALUES {}",
+            vec!["(?, ?, ?)"; rows].join(", ")
+        )
+    })
 }
 
 /// Reads the stored headers and body of a row the claim statement took (rows stored
@@ -870,8 +865,7 @@ const CHUNK: usize = 32;
 /// it stored; built once per size.
 fn upsert_many(rows: usize) -> &'static str {
     static STATEMENTS: OnceLock<Vec<String>> = OnceLock::new();
-    let statements = STATEMENTS.get_or_init(|| (1..=CHUNK).map(build_upsert_many).collect());
-    &statements[rows - 1]
+    crate::sql::for_rows(&STATEMENTS, rows, CHUNK, build_upsert_many)
 }
 
 /// The `rows`-row upsert, with anonymous parameters (see [`crate::sql::upsert_many`]).
