@@ -747,8 +747,7 @@ fn store_all(
         }
         return Ok(answers);
     }
-    // The rows the upserts stored (new, or dead and revived), by `(provider, dedupe_key)`.
-    let mut stored = std::collections::HashMap::with_capacity(submits.len());
+    let mut answers = Vec::with_capacity(submits.len());
     for (chunk, leases) in submits.chunks(CHUNK).zip(leases.chunks(CHUNK)) {
         let mut upsert = connection.prepare_cached(upsert_many(chunk.len()))?;
         for (at, ((row, _), lease)) in chunk.iter().zip(leases).enumerate() {
@@ -759,33 +758,30 @@ fn store_all(
                 lease.as_ref(),
             )?;
         }
-        let mut in_chunk = std::collections::HashMap::with_capacity(chunk.len());
+        // The rows this upsert stored (new, or dead and revived), by `(provider,
+        // dedupe_key)`. A key of an earlier chunk is live by now, so answering chunk by
+        // chunk answers as the whole round would.
+        let mut stored = std::collections::HashMap::with_capacity(chunk.len());
         let mut rows = upsert.raw_query();
         while let Some(row) = rows.next()? {
-            in_chunk.insert(
+            stored.insert(
                 (row.get::<_, String>(1)?, row.get::<_, String>(2)?),
                 row.get(0)?,
             );
         }
         drop(rows);
-        // Each stored row's body is the first of its submits in the chunk (a later
-        // one with the same key found it live); an earlier chunk's key is not stored
-        // again.
-        let mut bodies = Vec::with_capacity(in_chunk.len());
-        for (row, _) in chunk {
-            let key = (row.provider.clone(), row.dedupe_key.clone());
-            if let Some(id) = in_chunk.remove(&key) {
-                bodies.push((id, *row));
-                stored.insert(key, id);
-            }
-        }
+        let in_chunk = answers_in_order(chunk.iter().map(|(row, _)| *row), stored);
+        // Each stored row's body is that of the submit that stored it.
+        let bodies: Vec<(i64, &NewRow)> = in_chunk
+            .iter()
+            .zip(chunk)
+            .filter_map(|((_, id), (row, _))| id.map(|id| (id, *row)))
+            .collect();
         store_bodies(connection, &bodies)?;
+        *outstanding += bodies.len() as u64;
+        answers.extend(in_chunk);
     }
-    *outstanding += stored.len() as u64;
-    Ok(answers_in_order(
-        submits.iter().map(|(row, _)| *row),
-        stored,
-    ))
+    Ok(answers)
 }
 
 /// Binds `row`'s thirteen upsert parameters ($1..$13 of `UPSERT`, in that order, as
