@@ -20,7 +20,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{Notify, mpsc, oneshot};
 use webhook_core::{SinkError, Submitted, Verified};
 
-use super::{BUSY_TIMEOUT, sql};
+use super::{BUSY_TIMEOUT, PRAGMAS, sql};
 use crate::error::InboxError;
 use crate::record::{DeliveryRecord, NewRow, answers_in_order};
 use crate::store::{Claimed, Outcome};
@@ -181,14 +181,13 @@ pub(super) async fn answer<T>(
 }
 
 /// Opens the writer's connection to the inbox file at `path` with the settings every
-/// pooled connection has (see `connect_options`): WAL, `synchronous = FULL`, the busy
-/// timeout and statement journals in memory.
+/// pooled connection has ([`PRAGMAS`] and the busy timeout).
 pub(super) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     let connection = Connection::open(path)?;
     connection.busy_timeout(BUSY_TIMEOUT)?;
-    connection.pragma_update(None, "journal_mode", "WAL")?;
-    connection.pragma_update(None, "synchronous", "FULL")?;
-    connection.pragma_update(None, "temp_store", "MEMORY")?;
+    for (name, value) in PRAGMAS {
+        connection.pragma_update(None, name, value)?;
+    }
     // Every statement a round runs stays prepared: the upserts of each size, the done
     // statements, the claim and the rest.
     connection.set_prepared_statement_cache_capacity(STATEMENTS);

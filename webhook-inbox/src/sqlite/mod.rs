@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use webhook_core::futures::future::BoxFuture;
 use webhook_core::{Dispatcher, Sink, SinkError, Submitted, Verified};
 
@@ -49,8 +49,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// with `synchronous = FULL`, so a commit is on disk when it returns; concurrent
 /// submits share one transaction (group commit), so the fsync per commit does not cap
 /// throughput. The writer runs each commit as one blocking call on its own connection
-/// (through `rusqlite`, on the same SQLite library as `sqlx`), off the async threads. A delivery is
-/// acknowledged only after its commit. Several processes may open the same file (a
+/// (through `rusqlite`, on the same SQLite library as `sqlx`), off the async threads. A
+/// delivery is acknowledged only after its commit. Several processes may open the same file (a
 /// rolling restart, the `webhook inbox` command); keep it on a local disk, not NFS.
 ///
 /// ```no_run
@@ -127,17 +127,25 @@ fn writer_error(message: String) -> InboxError {
 /// WAL, `synchronous = FULL` and the rest as connect options, so every pooled connection has
 /// them (a one-off `PRAGMA` through a pool reaches one connection only).
 fn connect_options(path: &Path) -> SqliteConnectOptions {
-    SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(BUSY_TIMEOUT)
-        // The statement journals of the multi-row statements (which SQLite keeps so
-        // that one failing statement can be undone alone) in memory, not in a temporary
-        // file written for every round.
-        .pragma("temp_store", "memory")
+    PRAGMAS.iter().fold(
+        SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .busy_timeout(BUSY_TIMEOUT),
+        |options, (name, value)| options.pragma(*name, *value),
+    )
 }
+
+/// The settings of every connection to the file, pooled or the writer's own (with
+/// [`BUSY_TIMEOUT`]): WAL with `synchronous = FULL`, so that a commit is on disk when it
+/// returns; and the statement journals of the multi-row statements (which SQLite keeps
+/// so that one failing statement can be undone alone) in memory, not in a temporary
+/// file written for every round.
+const PRAGMAS: [(&str, &str); 3] = [
+    ("journal_mode", "WAL"),
+    ("synchronous", "FULL"),
+    ("temp_store", "MEMORY"),
+];
 
 impl Sink for SqliteInbox {
     fn start(&self, dispatcher: Dispatcher) {
