@@ -36,7 +36,8 @@ pub(crate) struct NewRow {
     pub(crate) dedupe_key: String,
     pub(crate) event_type: String,
     pub(crate) headers: String,
-    pub(crate) body: Vec<u8>,
+    /// The verified body itself (shared, not copied).
+    pub(crate) body: Bytes,
     pub(crate) data_start: Option<i64>,
     pub(crate) data_end: Option<i64>,
     /// The envelope's data, stored only when it is not a slice of the body.
@@ -53,7 +54,7 @@ impl NewRow {
             dedupe_key: envelope.dedupe_key().to_owned(),
             event_type: envelope.event_type().to_owned(),
             headers: headers_to_json(delivery.headers()),
-            body: delivery.body().to_vec(),
+            body: delivery.body().clone(),
             data_start: span.map(|(start, _)| to_i64(start)),
             data_end: span.map(|(_, end)| to_i64(end)),
             data: span.is_none().then(|| envelope.data().to_vec()),
@@ -62,22 +63,48 @@ impl NewRow {
     }
 }
 
-/// The answers to a round's submits (`rows`, in order) once a multi-row upsert stored the
-/// events `stored` (`provider, dedupe_key` → row id): the first submit of a stored event
-/// is the one that stored it (answered with the row's id); any other found it live, a
-/// duplicate.
-pub(crate) fn answers_in_order<'a>(
-    rows: impl Iterator<Item = &'a NewRow>,
-    mut stored: std::collections::HashMap<(String, String), i64>,
-) -> Vec<(Result<Submitted, SinkError>, Option<i64>)> {
-    rows.map(|row| {
-        let key = (row.provider.clone(), row.dedupe_key.clone());
-        match stored.remove(&key) {
-            Some(id) => (Ok(Submitted::Accepted), Some(id)),
-            None => (Ok(Submitted::Duplicate), None),
+/// What a round's multi-row upserts stored, matched to its submits (in order): the
+/// first submit of a key that an upsert stored (new, or dead and revived) is the one
+/// that stored it, answered with the row's id; every other submit found its event
+/// live, a duplicate. Keys are borrowed from the rows, so matching copies nothing.
+pub(crate) struct Stored<'a> {
+    /// Each key's first submit.
+    first: std::collections::HashMap<(&'a str, &'a str), usize>,
+    /// The stored row's id, at the submit that stored it.
+    ids: Vec<Option<i64>>,
+}
+
+impl<'a> Stored<'a> {
+    /// Nothing stored yet for the submits `rows`.
+    pub(crate) fn new(rows: impl ExactSizeIterator<Item = &'a NewRow>) -> Self {
+        let mut first = std::collections::HashMap::with_capacity(rows.len());
+        let mut ids = Vec::with_capacity(rows.len());
+        for (at, row) in rows.enumerate() {
+            first
+                .entry((row.provider.as_str(), row.dedupe_key.as_str()))
+                .or_insert(at);
+            ids.push(None);
         }
-    })
-    .collect()
+        Self { first, ids }
+    }
+
+    /// An upsert stored row `id` for `(provider, dedupe_key)`.
+    pub(crate) fn record(&mut self, provider: &str, dedupe_key: &str, id: i64) {
+        if let Some(at) = self.first.get(&(provider, dedupe_key)) {
+            self.ids[*at] = Some(id);
+        }
+    }
+
+    /// The answer to each submit, in order, with the id of the row it stored.
+    pub(crate) fn answers(self) -> Vec<(Result<Submitted, SinkError>, Option<i64>)> {
+        self.ids
+            .into_iter()
+            .map(|id| match id {
+                Some(id) => (Ok(Submitted::Accepted), Some(id)),
+                None => (Ok(Submitted::Duplicate), None),
+            })
+            .collect()
+    }
 }
 
 fn to_i64(offset: usize) -> i64 {
@@ -94,18 +121,31 @@ fn span_in(body: &Bytes, data: &Bytes) -> Option<(usize, usize)> {
     (end <= body.len()).then_some((start, end))
 }
 
-/// Headers as a JSON array of `[name, value]` pairs, in order, repeats kept.
+/// Headers as a JSON array of `[name, value]` pairs, in order, repeats kept (a value
+/// that is not UTF-8 is stored lossily). Written straight from the map: no copy of a
+/// name or value is made on the way.
 fn headers_to_json(headers: &HeaderMap) -> String {
-    let pairs: Vec<(&str, String)> = headers
-        .iter()
-        .map(|(name, value)| {
-            (
-                name.as_str(),
-                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+    struct Pairs<'a>(&'a HeaderMap);
+
+    impl serde::Serialize for Pairs<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_seq(
+                self.0.iter().map(|(name, value)| {
+                    (name.as_str(), String::from_utf8_lossy(value.as_bytes()))
+                }),
             )
-        })
-        .collect();
-    serde_json::to_string(&pairs).expect("string pairs serialize")
+        }
+    }
+
+    // Room for the names, values and the punctuation around each pair.
+    let room = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 8)
+        .sum::<usize>()
+        + 2;
+    let mut json = Vec::with_capacity(room);
+    serde_json::to_writer(&mut json, &Pairs(headers)).expect("string pairs serialize");
+    String::from_utf8(json).expect("serde_json writes UTF-8")
 }
 
 fn header_pairs(id: i64, json: &str) -> Result<Vec<(String, String)>, InboxError> {
@@ -302,7 +342,7 @@ mod tests {
             event_type: row.event_type,
             dedupe_key: row.dedupe_key,
             headers: row.headers,
-            body: row.body,
+            body: row.body.to_vec(),
             data_start: row.data_start,
             data_end: row.data_end,
             data: row.data,
@@ -355,6 +395,51 @@ mod tests {
         assert_eq!(restored.headers(), &headers);
         let values: Vec<_> = restored.headers().get_all("x-a").iter().collect();
         assert_eq!(values, ["1", "3"]);
+    }
+
+    #[test]
+    fn headers_are_stored_as_json_pairs_quotes_escaped_and_non_utf8_bytes_replaced() {
+        let mut headers = HeaderMap::new();
+        headers.append("x-quote", HeaderValue::from_static("say \"hi\""));
+        headers.append("x-raw", HeaderValue::from_bytes(b"caf\xe9").unwrap());
+        let row = NewRow::of(&delivery(headers, b"{}", Bytes::new()));
+        assert_eq!(
+            row.headers,
+            format!(
+                r#"[["x-quote","say \"hi\""],["x-raw","caf{}"]]"#,
+                '\u{fffd}'
+            )
+        );
+    }
+
+    #[test]
+    fn the_first_submit_of_a_stored_key_is_accepted_and_the_others_are_duplicates() {
+        let row = |key: &'static str| {
+            let mut row = NewRow::of(&delivery(HeaderMap::new(), b"{}", Bytes::new()));
+            row.dedupe_key = key.to_owned();
+            row
+        };
+        // `a` twice in the round, `b` stored, `c` already live (not returned).
+        let rows = [row("a"), row("b"), row("a"), row("c")];
+        let mut stored = Stored::new(rows.iter());
+        stored.record("modem-pay", "b", 11);
+        stored.record("modem-pay", "a", 10);
+        // A key of another provider is not one of these submits.
+        stored.record("bamotf", "c", 12);
+        let answers: Vec<_> = stored
+            .answers()
+            .into_iter()
+            .map(|(answer, id)| (answer.unwrap(), id))
+            .collect();
+        assert_eq!(
+            answers,
+            [
+                (Submitted::Accepted, Some(10)),
+                (Submitted::Accepted, Some(11)),
+                (Submitted::Duplicate, None),
+                (Submitted::Duplicate, None),
+            ]
+        );
     }
 
     #[test]

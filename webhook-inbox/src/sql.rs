@@ -13,7 +13,7 @@ macro_rules! bind_upsert {
             .bind(&$row.dedupe_key)
             .bind(&$row.event_type)
             .bind(&$row.headers)
-            .bind(&$row.body)
+            .bind(&$row.body[..])
             .bind($row.data_start)
             .bind($row.data_end)
             .bind(&$row.data)

@@ -10,7 +10,7 @@ use webhook_core::{SinkError, Submitted};
 
 use super::sql;
 use crate::error::InboxError;
-use crate::record::{DeliveryRecord, NewRow, answers_in_order};
+use crate::record::{DeliveryRecord, NewRow, Stored};
 use crate::store::{Claimed, Outcome, SettledAndClaimed, Store};
 use crate::unix_ms;
 
@@ -182,28 +182,27 @@ impl Counted {
         order.sort_by(|a, b| key(*a).cmp(&key(*b)).then(a.cmp(b)));
         order.dedup_by(|later, first| key(*later) == key(*first));
         let mut tx = self.pool.begin().await?;
-        let mut stored = std::collections::HashMap::new();
+        let mut returned = Vec::with_capacity(order.len());
         for chunk in order.chunks(CHUNK) {
             let mut query = sqlx::query_as::<_, (i64, String, String)>(upsert_many(chunk.len()));
             for at in chunk {
                 query = crate::sql::bind_upsert!(query, batch[*at].row);
             }
-            let rows = query.fetch_all(&mut *tx).await?;
-            stored.extend(
-                rows.into_iter()
-                    .map(|(id, provider, dedupe_key)| ((provider, dedupe_key), id)),
-            );
+            returned.extend(query.fetch_all(&mut *tx).await?);
         }
         tx.commit().await?;
         if let Some((_, count)) = self.lock_cache().as_mut() {
-            *count += stored.len() as u64;
+            *count += returned.len() as u64;
         }
-        Ok(
-            answers_in_order(batch.iter().map(|submit| &submit.row), stored)
-                .into_iter()
-                .map(|(answer, _)| answer)
-                .collect(),
-        )
+        let mut stored = Stored::new(batch.iter().map(|submit| &submit.row));
+        for (id, provider, dedupe_key) in &returned {
+            stored.record(provider, dedupe_key, *id);
+        }
+        Ok(stored
+            .answers()
+            .into_iter()
+            .map(|(answer, _)| answer)
+            .collect())
     }
 
     /// One submit on its own, counted against the capacity first.

@@ -22,7 +22,7 @@ use webhook_core::{SinkError, Submitted, Verified};
 
 use super::{BUSY_TIMEOUT, PRAGMAS, sql};
 use crate::error::InboxError;
-use crate::record::{DeliveryRecord, NewRow, answers_in_order};
+use crate::record::{DeliveryRecord, NewRow, Stored};
 use crate::store::{Claimed, Outcome};
 use crate::unix_ms;
 
@@ -757,19 +757,20 @@ fn store_all(
                 lease.as_ref(),
             )?;
         }
-        // The rows this upsert stored (new, or dead and revived), by `(provider,
-        // dedupe_key)`. A key of an earlier chunk is live by now, so answering chunk by
-        // chunk answers as the whole round would.
-        let mut stored = std::collections::HashMap::with_capacity(chunk.len());
+        // The rows this upsert stored (new, or dead and revived). A key of an earlier
+        // chunk is live by now, so answering chunk by chunk answers as the whole round
+        // would.
+        let mut stored = Stored::new(chunk.iter().map(|(row, _)| *row));
         let mut rows = upsert.raw_query();
         while let Some(row) = rows.next()? {
-            stored.insert(
-                (row.get::<_, String>(1)?, row.get::<_, String>(2)?),
+            stored.record(
+                row.get_ref(1)?.as_str()?,
+                row.get_ref(2)?.as_str()?,
                 row.get(0)?,
             );
         }
         drop(rows);
-        let in_chunk = answers_in_order(chunk.iter().map(|(row, _)| *row), stored);
+        let in_chunk = stored.answers();
         // Each stored row's body is that of the submit that stored it.
         let bodies: Vec<(i64, &NewRow)> = in_chunk
             .iter()
@@ -820,7 +821,7 @@ fn store_bodies(connection: &Connection, rows: &[(i64, &NewRow)]) -> rusqlite::R
         for (at, (id, row)) in chunk.iter().enumerate() {
             insert.raw_bind_parameter(at * 3 + 1, id)?;
             insert.raw_bind_parameter(at * 3 + 2, &row.headers)?;
-            insert.raw_bind_parameter(at * 3 + 3, &row.body)?;
+            insert.raw_bind_parameter(at * 3 + 3, &row.body[..])?;
         }
         insert.raw_execute()?;
     }
