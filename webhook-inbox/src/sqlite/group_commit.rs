@@ -358,20 +358,37 @@ const WORKERS_WAIT: Duration = Duration::from_millis(2);
 /// Deliveries count as arriving for this long after the last one was stored.
 const INTAKE_ACTIVE: Duration = Duration::from_millis(20);
 
-/// Holds back a round that has no submit for up to [`WORKERS_WAIT`], until a submit
-/// joins it. Under intake, workers that finish quickly would otherwise commit a round
-/// (and fsync) for every handler, between the rounds that store deliveries and ahead
-/// of them; held back, their settles and claims ride along with the next deliveries'
-/// commit. Without intake (a backlog draining) nothing is held back.
+/// Holds back a round for up to [`WORKERS_WAIT`] while it has no submit, or fewer
+/// submits than settles, until enough submits join it. Under intake, workers that finish
+/// quickly would otherwise commit a round (and fsync) for their settles, between the
+/// rounds that store deliveries and ahead of them: a round of settles taken with the
+/// first delivery that arrived keeps the deliveries right behind it waiting for its
+/// commit, and then takes a commit of their own. Held back, the settles and claims ride
+/// along with the deliveries' commit, and the pages both change (the newest rows, the
+/// due index) are written once. Without intake (a backlog draining) nothing is held
+/// back.
 async fn gather_submits(requests: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
     let deadline = tokio::time::Instant::now() + WORKERS_WAIT;
-    while batch.len() < MAX_BATCH && !has_submit(batch) {
+    while batch.len() < MAX_BATCH && short_of_submits(batch) {
         let room = MAX_BATCH - batch.len();
         match tokio::time::timeout_at(deadline, requests.recv_many(batch, room)).await {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
     }
+}
+
+/// True when `batch` has no submit, or fewer submits than settles.
+fn short_of_submits(batch: &[Request]) -> bool {
+    let (mut submits, mut settles) = (0, 0);
+    for request in batch {
+        match request {
+            Request::Submit { .. } => submits += 1,
+            Request::Settle { .. } => settles += 1,
+            Request::Claim { .. } | Request::Extend { .. } => {}
+        }
+    }
+    submits == 0 || submits < settles
 }
 
 /// How long a counted backlog stands in for a new `COUNT(*)`.
@@ -929,8 +946,9 @@ mod tests {
     use webhook_core::dangerous::restore_verified;
     use webhook_core::{Envelope, Submitted};
 
-    use super::{Backlog, Reply, Request, commit, open_writer};
+    use super::{Backlog, Reply, Request, WORKERS_WAIT, commit, gather_submits, open_writer};
     use crate::record::NewRow;
+    use crate::store::Outcome;
     use crate::unix_ms;
 
     fn submit(key: &str) -> Request {
@@ -973,6 +991,49 @@ mod tests {
             limit,
             reply: oneshot::channel().0,
         }
+    }
+
+    fn done(id: i64) -> Request {
+        Request::Settle {
+            id,
+            owner: format!("claim/{id}"),
+            outcome: Outcome::Done,
+            reply: oneshot::channel().0,
+        }
+    }
+
+    /// Under intake, a round of settles waits (at most `WORKERS_WAIT`) for as many
+    /// deliveries as it has settles, so that one commit takes both; a round that has
+    /// them goes at once.
+    #[tokio::test(start_paused = true)]
+    async fn a_round_of_settles_waits_for_as_many_deliveries_to_share_its_commit() {
+        let (sender, mut requests) = tokio::sync::mpsc::channel(16);
+        let started = tokio::time::Instant::now();
+        let mut batch = vec![done(1), done(2), submit("a")];
+        let late = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            let _ = sender.send(submit("b")).await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            let _ = sender.send(submit("c")).await;
+        });
+        gather_submits(&mut requests, &mut batch).await;
+        assert_eq!(batch.len(), 4, "the second delivery joined the round");
+        assert_eq!(started.elapsed(), Duration::from_millis(1));
+
+        let mut enough = vec![done(3), submit("d"), submit("e")];
+        let before = tokio::time::Instant::now();
+        gather_submits(&mut requests, &mut enough).await;
+        assert_eq!((enough.len(), before.elapsed()), (3, Duration::ZERO));
+
+        let mut short = vec![done(4), done(5), submit("f")];
+        let before = tokio::time::Instant::now();
+        gather_submits(&mut requests, &mut short).await;
+        assert_eq!(
+            before.elapsed(),
+            WORKERS_WAIT,
+            "held back no longer than the wait"
+        );
+        late.abort();
     }
 
     /// A round's claims take the oldest due rows first; the room they have left takes
