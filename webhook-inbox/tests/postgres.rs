@@ -62,6 +62,50 @@ async fn every_pooled_connection_commits_synchronously() {
     db.cleanup().await;
 }
 
+/// A claim walks the outstanding rows' index in id order (an index scan, which marks
+/// the entries of dead row versions so that later claims skip them), not a bitmap scan
+/// that reads every dead version in the table, and nothing reads the whole table.
+#[tokio::test]
+async fn claims_walk_the_outstanding_index_in_order() {
+    let Some(db) = Db::postgres() else { return };
+    let (url, schema) = db.postgres_parts();
+    let inbox = PostgresInbox::connect_with_schema(url, schema)
+        .await
+        .unwrap();
+    // As under load: many rows stored, claimed and done, whose old versions are still
+    // in the outstanding index (no vacuum yet), and statistics from before.
+    sqlx::raw_sql(
+        "INSERT INTO webhook_inbox (provider, dedupe_key, event_type, headers, body, \
+           received_at, updated_at) \
+         SELECT 'p', 'k' || n, 'e', '[]', '', 0, 0 FROM generate_series(1, 20000) AS n; \
+         UPDATE webhook_inbox SET state = 'running', lease_expires_at = 1; \
+         UPDATE webhook_inbox SET state = 'done', finished_at = 1",
+    )
+    .execute(inbox.pool())
+    .await
+    .unwrap();
+    let plan: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN SELECT id FROM webhook_inbox \
+         WHERE state IN ('pending', 'running', 'failed') \
+           AND (state = 'pending' OR (state = 'failed' AND retry_at <= 0) \
+             OR (state = 'running' AND lease_expires_at < 0)) \
+         ORDER BY id LIMIT 32 FOR UPDATE SKIP LOCKED",
+    )
+    .fetch_all(inbox.pool())
+    .await
+    .unwrap();
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("Index Scan using webhook_inbox_outstanding"),
+        "{plan}"
+    );
+    assert!(
+        !plan.contains("Bitmap") && !plan.contains("Seq Scan"),
+        "{plan}"
+    );
+    db.cleanup().await;
+}
+
 #[tokio::test]
 async fn inbox_open_takes_a_postgres_url() {
     let Some(db) = Db::postgres() else { return };

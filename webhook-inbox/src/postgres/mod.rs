@@ -121,12 +121,21 @@ impl PostgresInbox {
     }
 }
 
-/// A pool whose every connection commits synchronously, whatever the server default.
+/// A pool whose every connection commits synchronously, whatever the server default,
+/// and plans without bitmap scans.
+///
+/// Every claim and every settle leaves an old version of its row behind until a vacuum,
+/// and the old versions of pending and running rows stay in the outstanding index. An
+/// ordered index scan, the claim's plan, marks the entries of versions it finds dead in
+/// the index, so the next claims step over them without reading the table; a bitmap
+/// scan, which the planner prefers when it expects few outstanding rows, marks nothing
+/// and reads every dead version in the table at every claim: 27 ms per claim after
+/// 35 000 events, against 0.4 ms. None of the inbox's statements needs a bitmap scan.
 async fn pool(options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
         .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_with(options.options([("synchronous_commit", "on")]))
+        .connect_with(options.options([("synchronous_commit", "on"), ("enable_bitmapscan", "off")]))
         .await
 }
 

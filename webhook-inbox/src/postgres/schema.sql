@@ -23,9 +23,19 @@ CREATE TABLE IF NOT EXISTS webhook_inbox (
     finished_at      BIGINT,
     CONSTRAINT webhook_inbox_event UNIQUE (provider, dedupe_key)
 );
+-- The claims' walk, in id order (see `enable_bitmapscan` where the pool is made).
 CREATE INDEX IF NOT EXISTS webhook_inbox_outstanding
     ON webhook_inbox (id) WHERE state IN ('pending', 'running', 'failed');
-CREATE INDEX IF NOT EXISTS webhook_inbox_finished ON webhook_inbox (state, finished_at);
+-- The settled rows, one partial index per final state: pruning and purging walk
+-- `webhook_inbox_done` by finish time, replays of dead rows `webhook_inbox_dead`.
+-- (Replace `webhook_inbox_finished (state, finished_at)` over every row, in which the
+-- claims found, and then visited in the table, every old version of every row that
+-- had been pending or running since the last vacuum.)
+DROP INDEX IF EXISTS webhook_inbox_finished;
+CREATE INDEX IF NOT EXISTS webhook_inbox_done
+    ON webhook_inbox (finished_at) WHERE state = 'done';
+CREATE INDEX IF NOT EXISTS webhook_inbox_dead
+    ON webhook_inbox (event_type) WHERE state = 'dead';
 
 -- Wakes every replica's workers when a row becomes pending (stored, revived, replayed,
 -- released). The payload is the schema, so inboxes in other schemas ignore it.
