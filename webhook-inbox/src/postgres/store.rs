@@ -274,44 +274,34 @@ fn upsert_many(rows: usize) -> &'static str {
 
 impl PgStore {
     /// Marks `settled` (row id, its row owner) done in one statement; the ids it changed
-    /// (the others' leases were lost). Row owners are unique, so the pairs match exactly.
+    /// (the others' leases were lost). Row owners are unique per row, so `id` in the ids
+    /// and `lease_owner` in the owners match exactly the pairs asked for.
     async fn done_all(&self, settled: &[(i64, &str)]) -> Result<HashSet<i64>, sqlx::Error> {
-        let mut changed = HashSet::with_capacity(settled.len());
-        for chunk in settled.chunks(DONE_CHUNK) {
-            let mut query = sqlx::query_scalar::<_, i64>(done_many(chunk.len()));
-            for (id, owner) in chunk {
-                query = query.bind(id).bind(owner);
-            }
-            changed.extend(query.fetch_all(&self.pool).await?);
-        }
-        Ok(changed)
+        let (ids, owners): (Vec<i64>, Vec<&str>) = settled.iter().copied().unzip();
+        let changed = sqlx::query_scalar::<_, i64>(done_many())
+            .bind(ids)
+            .bind(owners)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(changed.into_iter().collect())
     }
 }
 
-/// The most `done` settles one statement records.
-const DONE_CHUNK: usize = 64;
-
-/// [`sql::DONE`] for `rows` rows (1..=[`DONE_CHUNK`]), built once per size.
-fn done_many(rows: usize) -> &'static str {
-    static STATEMENTS: OnceLock<Vec<String>> = OnceLock::new();
-    crate::sql::for_rows(&STATEMENTS, rows, DONE_CHUNK, build_done_many)
-}
-
-/// [`sql::DONE`] for `rows` rows: `$2k-1` the id and `$2k` the row owner of each;
-/// returns the ids it marked done.
-fn build_done_many(rows: usize) -> String {
-    let single = sql::DONE;
-    let where_at = single
-        .find(" WHERE ")
-        .expect("the done statement has a WHERE");
-    let pairs: Vec<String> = (0..rows)
-        .map(|row| format!("(${}, ${})", 2 * row + 1, 2 * row + 2))
-        .collect();
-    format!(
-        "{} WHERE state = 'running' AND (id, lease_owner) IN ({}) RETURNING id",
-        &single[..where_at],
-        pairs.join(", ")
-    )
+/// [`sql::DONE`] for many rows: `$1` their ids and `$2` their row owners, as arrays, so
+/// that the rows are found through the primary key (`id = ANY`); returns the ids it
+/// marked done.
+fn done_many() -> &'static str {
+    static STATEMENT: OnceLock<String> = OnceLock::new();
+    STATEMENT.get_or_init(|| {
+        let single = sql::DONE;
+        let where_at = single
+            .find(" WHERE ")
+            .expect("the done statement has a WHERE");
+        format!(
+            "{} WHERE state = 'running' AND id = ANY($1) AND lease_owner = ANY($2) RETURNING id",
+            &single[..where_at],
+        )
+    })
 }
 
 impl Store for PgStore {
