@@ -369,26 +369,42 @@ const INTAKE_ACTIVE: Duration = Duration::from_millis(20);
 /// back.
 async fn gather_submits(requests: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
     let deadline = tokio::time::Instant::now() + WORKERS_WAIT;
-    while batch.len() < MAX_BATCH && short_of_submits(batch) {
+    let mut tally = Tally::default();
+    tally.add(batch);
+    while batch.len() < MAX_BATCH && tally.short_of_submits() {
         let room = MAX_BATCH - batch.len();
+        let before = batch.len();
         match tokio::time::timeout_at(deadline, requests.recv_many(batch, room)).await {
             Ok(0) | Err(_) => return,
-            Ok(_) => {}
+            // Only the requests just received are counted: the batch is not walked
+            // again at every wake-up.
+            Ok(_) => tally.add(&batch[before..]),
         }
     }
 }
 
-/// True when `batch` has no submit, or fewer submits than settles.
-fn short_of_submits(batch: &[Request]) -> bool {
-    let (mut submits, mut settles) = (0, 0);
-    for request in batch {
-        match request {
-            Request::Submit { .. } => submits += 1,
-            Request::Settle { .. } => settles += 1,
-            Request::Claim { .. } | Request::Extend { .. } => {}
+/// How many submits and settles a round being gathered holds.
+#[derive(Debug, Default)]
+struct Tally {
+    submits: usize,
+    settles: usize,
+}
+
+impl Tally {
+    fn add(&mut self, requests: &[Request]) {
+        for request in requests {
+            match request {
+                Request::Submit { .. } => self.submits += 1,
+                Request::Settle { .. } => self.settles += 1,
+                Request::Claim { .. } | Request::Extend { .. } => {}
+            }
         }
     }
-    submits == 0 || submits < settles
+
+    /// True with no submit, or fewer submits than settles.
+    fn short_of_submits(&self) -> bool {
+        self.submits == 0 || self.submits < self.settles
+    }
 }
 
 /// How long a counted backlog stands in for a new `COUNT(*)`.
