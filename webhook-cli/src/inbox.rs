@@ -6,7 +6,9 @@ use std::time::{Duration, SystemTime};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use webhook_inbox::{Admin, Inbox, InboxEntry, InboxRow, ListFilter, Replay, State};
+use webhook_inbox::{
+    Admin, Inbox, InboxConfig, InboxEntry, InboxRow, ListFilter, Replay, SchemaStatus, State,
+};
 
 use crate::common::{Failure, Outcome, block_on, rfc3339};
 
@@ -32,6 +34,11 @@ pub(crate) struct InboxArgs {
 enum Action {
     /// How many rows are in each state, one `state count` a line.
     Stats,
+    /// The schema's version and pending migrations, then the rows in each state.
+    Status,
+    /// Apply the pending schema migrations (for deployments that turn automatic
+    /// migration off: `InboxConfig::auto_migrate(false)`).
+    Migrate,
     /// The rows, newest first.
     List {
         /// Only rows in this state (pending, running, done, failed, dead).
@@ -72,24 +79,35 @@ enum Action {
 /// Runs `webhook inbox`.
 pub(crate) fn run(args: InboxArgs) -> Outcome {
     block_on(async move {
-        let inbox = open(&args.db).await?;
+        let (db, as_json) = (args.db.as_str(), args.json);
+        check_exists(db)?;
         match args.action {
-            Action::Stats => stats(&inbox, args.json).await,
+            Action::Status => status(db, as_json).await,
+            Action::Migrate => migrate(db, as_json).await,
+            Action::Stats => stats(&open(db).await?, as_json).await,
             Action::List {
                 state,
                 event,
                 limit,
-            } => list(&inbox, filter(state, event, limit), args.json).await,
-            Action::Show { id } => show(&inbox, id, args.json).await,
-            Action::Replay { id: Some(id), .. } => replay(&inbox, id, args.json).await,
-            Action::Replay { event, .. } => replay_dead(&inbox, event.as_deref(), args.json).await,
-            Action::Purge { done_before } => purge(&inbox, done_before, args.json).await,
+            } => list(&open(db).await?, filter(state, event, limit), as_json).await,
+            Action::Show { id } => show(&open(db).await?, id, as_json).await,
+            Action::Replay { id: Some(id), .. } => replay(&open(db).await?, id, as_json).await,
+            Action::Replay { event, .. } => {
+                replay_dead(&open(db).await?, event.as_deref(), as_json).await
+            }
+            Action::Purge { done_before } => purge(&open(db).await?, done_before, as_json).await,
         }
     })
 }
 
-/// Opens the inbox; a SQLite file must already exist (a typo should not create one).
+/// Opens the inbox without migrating it: only `migrate` changes the schema.
 async fn open(db: &str) -> Result<Inbox, Failure> {
+    let config = InboxConfig::new().auto_migrate(false);
+    Inbox::open_with(db, config).await.map_err(Failure::error)
+}
+
+/// A SQLite file must already exist (a typo should not create one).
+fn check_exists(db: &str) -> Outcome {
     let postgres = db.starts_with("postgres://") || db.starts_with("postgresql://");
     let path = db
         .strip_prefix("sqlite://")
@@ -100,7 +118,50 @@ async fn open(db: &str) -> Result<Inbox, Failure> {
             "no inbox at `{path}`: the file does not exist"
         )));
     }
-    Inbox::open(db).await.map_err(Failure::error)
+    Ok(())
+}
+
+/// `status`: the schema's version and pending migrations, then (when the schema is
+/// current, so the rows can be read) `stats`.
+async fn status(db: &str, as_json: bool) -> Outcome {
+    let schema = Inbox::schema_status(db).await.map_err(Failure::error)?;
+    let stats = match schema.is_current() {
+        true => Some(open(db).await?.stats().await.map_err(Failure::error)?),
+        false => None,
+    };
+    if as_json {
+        return print_json(&json!({ "schema": schema, "rows": stats }));
+    }
+    print_schema(&schema);
+    match stats {
+        Some(stats) => State::ALL
+            .iter()
+            .for_each(|&state| println!("{state} {}", stats.get(state))),
+        None => println!("run `webhook inbox migrate --db {db}` to apply them"),
+    }
+    Ok(())
+}
+
+/// `migrate`: applies the pending migrations, one line for each.
+async fn migrate(db: &str, as_json: bool) -> Outcome {
+    let before = Inbox::schema_status(db).await.map_err(Failure::error)?;
+    let after = Inbox::migrate(db).await.map_err(Failure::error)?;
+    if as_json {
+        return print_json(&json!({ "applied": before.pending, "schema": after }));
+    }
+    for migration in &before.pending {
+        println!("applied {} {}", migration.version, migration.name);
+    }
+    print_schema(&after);
+    Ok(())
+}
+
+/// `schema N of M`, and the pending migrations.
+fn print_schema(schema: &SchemaStatus) {
+    println!("schema {} of {}", schema.version, schema.latest);
+    for migration in &schema.pending {
+        println!("pending {} {}", migration.version, migration.name);
+    }
 }
 
 /// The list filter of the flags.

@@ -65,7 +65,8 @@ enum Command {
     /// Without --secret a test secret (`whsec_` + base64, valid for every provider) is
     /// generated and printed. Ctrl-C stops it (exit 0).
     Listen(listen::ListenArgs),
-    /// Inspect and repair a durable inbox: stats, list, show, replay, purge.
+    /// Inspect, migrate and repair a durable inbox: status, migrate, stats, list, show,
+    /// replay, purge.
     ///
     /// --db is a SQLite file (it must exist) or a postgres:// URL. Every action takes
     /// --json for machine-readable output. `stats` prints one `state count` line per

@@ -199,6 +199,57 @@ fn a_missing_inbox_file_is_an_error_not_a_new_database() {
     let dir = TempDir::new().unwrap();
     let db = dir.path().join("typo.db");
     let assert = inbox(&db, &["stats"]).code(1);
-    assert!(String::from_utf8_lossy(&assert.get_output().stderr).contains("no inbox at"));
+    assert!(stderr(&assert).contains("no inbox at"));
     assert!(!db.exists());
+}
+
+/// A copy of webhook-inbox's v0 fixture: a file written before the schema had a version.
+fn unversioned() -> (TempDir, PathBuf) {
+    let dir = TempDir::new().unwrap();
+    let db = dir.path().join("v0.db");
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../webhook-inbox/tests/fixtures/v0/inbox.sqlite"
+    );
+    std::fs::copy(fixture, &db).unwrap();
+    (dir, db)
+}
+
+#[test]
+fn status_shows_the_schema_version_and_pending_migrations_and_changes_nothing() {
+    let (_dir, db) = unversioned();
+    let out = stdout(&inbox(&db, &["status"]).code(0));
+    assert!(
+        out.starts_with("schema 0 of 1\npending 1 baseline\n"),
+        "{out}"
+    );
+    assert!(out.contains("webhook inbox migrate"), "{out}");
+
+    let status = json_of(&inbox(&db, &["status", "--json"]).code(0));
+    assert_eq!(status["schema"]["version"], 0);
+    assert_eq!(status["schema"]["pending"][0]["name"], "baseline");
+    assert_eq!(status["rows"], Value::Null);
+
+    let refused = inbox(&db, &["stats"]).code(1);
+    assert!(
+        stderr(&refused).contains("webhook inbox migrate"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
+#[test]
+fn migrate_applies_the_pending_migrations_once_and_keeps_the_rows() {
+    let (_dir, db) = unversioned();
+    let out = stdout(&inbox(&db, &["migrate"]).code(0));
+    assert_eq!(out, "applied 1 baseline\nschema 1 of 1\n");
+    let again = stdout(&inbox(&db, &["migrate"]).code(0));
+    assert_eq!(again, "schema 1 of 1\n");
+
+    let status = json_of(&inbox(&db, &["status", "--json"]).code(0));
+    assert_eq!(status["schema"]["version"], 1);
+    assert_eq!(status["schema"]["pending"], json!([]));
+    assert_eq!(status["rows"]["done"], 2);
+    assert_eq!(status["rows"]["dead"], 2);
+    assert_eq!(status["rows"]["pending"], 2);
 }

@@ -26,6 +26,7 @@ pub struct InboxConfig {
     pub(crate) prune_interval: Duration,
     pub(crate) max_pending: u64,
     pub(crate) claim_batch: usize,
+    pub(crate) auto_migrate: bool,
 }
 
 impl Default for InboxConfig {
@@ -36,8 +37,8 @@ impl Default for InboxConfig {
 
 impl InboxConfig {
     /// 4 workers claiming up to 32 rows at a time while their handlers are quick, a 1 s
-    /// poll, 30 s leases, done rows kept 30 days (pruned hourly), and at most 100 000
-    /// rows waiting.
+    /// poll, 30 s leases, done rows kept 30 days (pruned hourly), at most 100 000 rows
+    /// waiting, and pending schema migrations applied at open.
     pub fn new() -> Self {
         Self {
             workers: 4,
@@ -47,6 +48,7 @@ impl InboxConfig {
             prune_interval: Duration::from_secs(3600),
             max_pending: 100_000,
             claim_batch: 32,
+            auto_migrate: true,
         }
     }
 
@@ -118,5 +120,28 @@ impl InboxConfig {
     pub fn max_pending(mut self, rows: u64) -> Self {
         self.max_pending = rows.max(1);
         self
+    }
+
+    /// Whether opening the inbox applies pending schema migrations (the default), or
+    /// refuses to open while any is pending ([`InboxError::MigrationsPending`]), for
+    /// operators who migrate explicitly: `webhook inbox migrate --db <database>` or
+    /// [`Inbox::migrate`](crate::Inbox::migrate), before the new release starts.
+    ///
+    /// Either way a database whose schema is newer than this release knows is refused
+    /// untouched ([`InboxError::SchemaTooNew`]).
+    ///
+    /// [`InboxError::MigrationsPending`]: crate::InboxError::MigrationsPending
+    /// [`InboxError::SchemaTooNew`]: crate::InboxError::SchemaTooNew
+    pub fn auto_migrate(mut self, on: bool) -> Self {
+        self.auto_migrate = on;
+        self
+    }
+
+    /// What opening does about pending migrations.
+    pub(crate) fn on_open(&self) -> crate::migrate::OnOpen {
+        match self.auto_migrate {
+            true => crate::migrate::OnOpen::Migrate,
+            false => crate::migrate::OnOpen::Refuse,
+        }
     }
 }

@@ -8,6 +8,7 @@ use webhook_core::{Dispatcher, Sink, SinkError, Submitted, Verified};
 use crate::admin::Admin;
 use crate::config::InboxConfig;
 use crate::error::InboxError;
+use crate::migrate::SchemaStatus;
 #[cfg(feature = "postgres")]
 use crate::postgres::PostgresInbox;
 use crate::row::{InboxEntry, InboxRow, ListFilter, Replay, Stats};
@@ -40,42 +41,49 @@ pub enum Inbox {
 impl Inbox {
     /// Connects to Postgres when `db` starts with `postgres://` or `postgresql://`;
     /// otherwise opens the SQLite file at `db` (a `sqlite://` or `sqlite:` prefix is
-    /// allowed).
+    /// allowed). Uses the default [`InboxConfig`], which applies pending schema
+    /// migrations.
     pub async fn open(db: &str) -> Result<Self, InboxError> {
-        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-            return Self::open_postgres(db).await;
+        Self::open_with(db, InboxConfig::new()).await
+    }
+
+    /// Like [`Inbox::open`], run as `config` says.
+    pub async fn open_with(db: &str, config: InboxConfig) -> Result<Self, InboxError> {
+        match Target::of(db) {
+            #[cfg(feature = "sqlite")]
+            Target::Sqlite(path) => SqliteInbox::open_with(path, config).await.map(Self::Sqlite),
+            #[cfg(feature = "postgres")]
+            Target::Postgres(url) => PostgresInbox::connect_with(url, config)
+                .await
+                .map(Self::Postgres),
+            Target::Disabled(error) => Err(error),
         }
-        let path = db
-            .strip_prefix("sqlite://")
-            .or_else(|| db.strip_prefix("sqlite:"))
-            .unwrap_or(db);
-        Self::open_sqlite(path, db).await
     }
 
-    #[cfg(feature = "postgres")]
-    async fn open_postgres(url: &str) -> Result<Self, InboxError> {
-        PostgresInbox::connect(url).await.map(Self::Postgres)
+    /// Where the schema of the inbox at `db` stands against this release: its version
+    /// and the migrations this release would apply. Changes nothing, and works while
+    /// migrations are pending (or the schema is too new: that is the error).
+    pub async fn schema_status(db: &str) -> Result<SchemaStatus, InboxError> {
+        match Target::of(db) {
+            #[cfg(feature = "sqlite")]
+            Target::Sqlite(path) => SqliteInbox::schema_status(path).await,
+            #[cfg(feature = "postgres")]
+            Target::Postgres(url) => PostgresInbox::schema_status(url).await,
+            Target::Disabled(error) => Err(error),
+        }
     }
 
-    #[cfg(not(feature = "postgres"))]
-    async fn open_postgres(url: &str) -> Result<Self, InboxError> {
-        Err(InboxError::FeatureDisabled {
-            feature: "postgres",
-            db: url.to_owned(),
-        })
-    }
-
-    #[cfg(feature = "sqlite")]
-    async fn open_sqlite(path: &str, _db: &str) -> Result<Self, InboxError> {
-        SqliteInbox::open(path).await.map(Self::Sqlite)
-    }
-
-    #[cfg(not(feature = "sqlite"))]
-    async fn open_sqlite(_path: &str, db: &str) -> Result<Self, InboxError> {
-        Err(InboxError::FeatureDisabled {
-            feature: "sqlite",
-            db: db.to_owned(),
-        })
+    /// Applies the pending schema migrations to the inbox at `db`, in order, each in a
+    /// transaction (Postgres: under an advisory lock), for operators who turn
+    /// [`InboxConfig::auto_migrate`] off; says where the schema then stands.
+    pub async fn migrate(db: &str) -> Result<SchemaStatus, InboxError> {
+        match Target::of(db) {
+            #[cfg(feature = "sqlite")]
+            Target::Sqlite(path) => SqliteInbox::migrate(path).await,
+            #[cfg(feature = "postgres")]
+            Target::Postgres(url) => PostgresInbox::migrate(url).await,
+            Target::Disabled(error) => Err(error),
+        }
     }
 
     /// Replaces the configuration (workers, leases, retention, capacity). Call before
@@ -98,6 +106,45 @@ impl Inbox {
             #[cfg(feature = "postgres")]
             Self::Postgres(inbox) => inbox,
         }
+    }
+}
+
+/// Which backend a database string names.
+enum Target<'a> {
+    /// A SQLite file path.
+    #[cfg(feature = "sqlite")]
+    Sqlite(&'a str),
+    /// A Postgres URL.
+    #[cfg(feature = "postgres")]
+    Postgres(&'a str),
+    /// A backend this build leaves out.
+    Disabled(InboxError),
+}
+
+impl<'a> Target<'a> {
+    fn of(db: &'a str) -> Self {
+        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+            #[cfg(feature = "postgres")]
+            return Self::Postgres(db);
+            #[cfg(not(feature = "postgres"))]
+            return Self::disabled("postgres", db);
+        }
+        #[cfg(feature = "sqlite")]
+        return Self::Sqlite(
+            db.strip_prefix("sqlite://")
+                .or_else(|| db.strip_prefix("sqlite:"))
+                .unwrap_or(db),
+        );
+        #[cfg(not(feature = "sqlite"))]
+        return Self::disabled("sqlite", db);
+    }
+
+    #[allow(dead_code)] // used when a backend is left out
+    fn disabled(feature: &'static str, db: &str) -> Self {
+        Self::Disabled(InboxError::FeatureDisabled {
+            feature,
+            db: db.to_owned(),
+        })
     }
 }
 

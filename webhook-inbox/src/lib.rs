@@ -26,8 +26,8 @@
 //!
 //! # The table
 //!
-//! Both backends create one table, `webhook_inbox`, when they open (`CREATE TABLE IF
-//! NOT EXISTS`; no migration tool), so it can be read with `sqlite3` or `psql`:
+//! Both backends keep the events in one table, `webhook_inbox`, which can be read with
+//! `sqlite3` or `psql`:
 //!
 //! | column | holds |
 //! | --- | --- |
@@ -52,6 +52,17 @@
 //! row's state rewrites a small record (the row's own `headers` and `body` are then `''`
 //! and `x''`; rows stored by earlier versions keep theirs inline). Deleting a row deletes
 //! its body (a trigger).
+//!
+//! # Schema versions
+//!
+//! The schema is versioned: numbered migrations, recorded in `webhook_inbox_migration
+//! (version, name, applied_at)`. Opening applies the pending ones in order, each in a
+//! transaction (Postgres: under an advisory lock, so replicas starting together migrate
+//! once), unless [`InboxConfig::auto_migrate`] is off; then [`Inbox::migrate`] (or
+//! `webhook inbox migrate`) applies them. A database from before the schema had a
+//! version is upgraded in place; one written by a newer release is refused untouched
+//! ([`InboxError::SchemaTooNew`]). [`Inbox::schema_status`] says where a database
+//! stands.
 //!
 //! ```no_run
 //! # use webhook_core::futures::future::BoxFuture;
@@ -90,6 +101,7 @@ mod config;
 mod engine;
 mod error;
 mod inbox;
+mod migrate;
 mod record;
 mod row;
 mod sql;
@@ -107,6 +119,7 @@ pub use admin::Admin;
 pub use config::InboxConfig;
 pub use error::InboxError;
 pub use inbox::Inbox;
+pub use migrate::{MigrationInfo, SchemaStatus};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresInbox;
 pub use row::{InboxEntry, InboxRow, ListFilter, Replay, Stats};

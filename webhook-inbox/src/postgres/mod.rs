@@ -16,6 +16,8 @@ use self::store::PgStore;
 use crate::config::InboxConfig;
 use crate::engine::Engine;
 use crate::error::InboxError;
+use crate::migrate::postgres as migrate;
+use crate::migrate::{OnOpen, SchemaStatus};
 use crate::record::NewRow;
 
 /// The Postgres statements: the clock is the database's (replicas agree on it), and a
@@ -28,11 +30,6 @@ mod sql {
         "headers, body"
     );
 }
-
-const SCHEMA: &str = include_str!("schema.sql");
-
-/// Serialises table creation between replicas connecting at once.
-const SCHEMA_LOCK: i64 = 0x0077_6562_686f_6f6b; // "webhook"
 
 /// Connections in each replica's pool: workers, heartbeats, the listener, submits
 /// and admin.
@@ -76,11 +73,19 @@ impl std::fmt::Debug for PostgresInbox {
 }
 
 impl PostgresInbox {
-    /// Connects to the database at `url` and creates the inbox table in its current
-    /// schema if missing (`CREATE TABLE IF NOT EXISTS` at connect, no migration tool).
+    /// Connects to the database at `url` with the default [`InboxConfig`], the inbox in
+    /// the connection's current schema, applying pending schema migrations.
     pub async fn connect(url: &str) -> Result<Self, InboxError> {
+        Self::connect_with(url, InboxConfig::new()).await
+    }
+
+    /// Connects to the database at `url`, run as `config` says, the inbox in the
+    /// connection's current schema. Pending schema migrations are applied first, under
+    /// an advisory lock (replicas starting together migrate once), unless
+    /// [`InboxConfig::auto_migrate`] is off (then it refuses while any is pending).
+    pub async fn connect_with(url: &str, config: InboxConfig) -> Result<Self, InboxError> {
         let pool = pool(PgConnectOptions::from_str(url)?).await?;
-        Self::prepare(pool, "").await
+        Self::prepare(pool, "", config).await
     }
 
     /// Like [`PostgresInbox::connect`], with the table in `schema` (created if
@@ -90,19 +95,41 @@ impl PostgresInbox {
             return Err(InboxError::SchemaName(schema.to_owned()));
         }
         let options = PgConnectOptions::from_str(url)?.options([("search_path", schema)]);
-        let create = format!("CREATE SCHEMA IF NOT EXISTS {schema};");
-        Self::prepare(pool(options).await?, &create).await
+        let create = format!("CREATE SCHEMA IF NOT EXISTS {schema}");
+        Self::prepare(pool(options).await?, &create, InboxConfig::new()).await
     }
 
-    async fn prepare(pool: PgPool, create_schema: &str) -> Result<Self, InboxError> {
-        let ddl = format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); {create_schema} {SCHEMA}");
-        sqlx::raw_sql(&ddl).execute(&pool).await?;
+    async fn prepare(
+        pool: PgPool,
+        create_schema: &str,
+        config: InboxConfig,
+    ) -> Result<Self, InboxError> {
+        migrate::apply(&pool, create_schema, config.on_open()).await?;
         let schema: String = sqlx::query_scalar("SELECT CAST(current_schema() AS TEXT)")
             .fetch_one(&pool)
             .await?;
         Ok(Self {
-            engine: Engine::new(PgStore::new(pool, schema)),
+            engine: Engine::new(PgStore::new(pool, schema)).with_config(config),
         })
+    }
+
+    /// Where the inbox schema of the database at `url` (its current schema) stands
+    /// against this release; changes nothing.
+    pub async fn schema_status(url: &str) -> Result<SchemaStatus, InboxError> {
+        let pool = pool(PgConnectOptions::from_str(url)?).await?;
+        let status = migrate::status(&pool).await;
+        pool.close().await;
+        status
+    }
+
+    /// Applies the pending schema migrations to the database at `url` (for operators
+    /// who turn [`InboxConfig::auto_migrate`] off), and says where the schema then
+    /// stands.
+    pub async fn migrate(url: &str) -> Result<SchemaStatus, InboxError> {
+        let pool = pool(PgConnectOptions::from_str(url)?).await?;
+        let status = migrate::apply(&pool, "", OnOpen::Migrate).await;
+        pool.close().await;
+        status
     }
 
     /// Replaces the configuration (workers, leases, retention, capacity). Call before

@@ -995,7 +995,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let connection = open_writer(&dir.path().join("inbox.db")).expect("the writer opens");
         connection
-            .execute_batch(super::super::SCHEMA)
+            .execute_batch(crate::migrate::sqlite::MIGRATIONS[0].sql)
             .expect("the schema is created");
         (dir, connection)
     }

@@ -16,6 +16,8 @@ use self::store::SqliteStore;
 use crate::config::InboxConfig;
 use crate::engine::Engine;
 use crate::error::InboxError;
+use crate::migrate::sqlite as migrate;
+use crate::migrate::{OnOpen, SchemaStatus};
 
 /// The SQLite statements: the clock is SQLite's, claims walk the outstanding rows'
 /// index in id order (stopping at the first due row) and need no row locks (SQLite has
@@ -31,8 +33,6 @@ mod sql {
            WHERE stored.id = webhook_inbox.id), body) AS body"
     );
 }
-
-const SCHEMA: &str = include_str!("schema.sql");
 
 /// How long a connection waits for another writer before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -77,28 +77,52 @@ impl std::fmt::Debug for SqliteInbox {
 }
 
 impl SqliteInbox {
-    /// Opens (creating if needed) the inbox in the SQLite file at `path` and creates
-    /// its table (`CREATE TABLE IF NOT EXISTS`, no migration tool). Call inside a
-    /// tokio runtime: the group-commit writer starts here.
+    /// Opens (creating if needed) the inbox in the SQLite file at `path` with the
+    /// default [`InboxConfig`], applying pending schema migrations. Call inside a tokio
+    /// runtime: the group-commit writer starts here.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, InboxError> {
-        let options = connect_options(path.as_ref());
-        let pool = SqlitePoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
-            .await?;
-        sqlx::raw_sql(SCHEMA).execute(&pool).await?;
+        Self::open_with(path, InboxConfig::new()).await
+    }
+
+    /// Opens (creating if needed) the inbox in the SQLite file at `path`, run as
+    /// `config` says; pending schema migrations are applied first unless
+    /// [`InboxConfig::auto_migrate`] is off (then it refuses to open while any is
+    /// pending). Call inside a tokio runtime: the group-commit writer starts here.
+    pub async fn open_with(
+        path: impl AsRef<Path>,
+        config: InboxConfig,
+    ) -> Result<Self, InboxError> {
+        let pool = connect(path.as_ref()).await?;
+        migrate::apply(&pool, config.on_open()).await?;
         let path = path.as_ref().to_path_buf();
         let writer = {
             let path = path.clone();
             tokio::task::spawn_blocking(move || group_commit::open_writer(&path))
                 .await
-                .map_err(|error| writer_error(error.to_string()))?
-                .map_err(|error| writer_error(error.to_string()))?
+                .map_err(|_| InboxError::WriterStopped)??
         };
         Ok(Self {
-            engine: Engine::new(SqliteStore::new(pool, path, writer)),
+            engine: Engine::new(SqliteStore::new(pool, path, writer)).with_config(config),
         })
+    }
+
+    /// Where the schema of the inbox file at `path` stands against this release;
+    /// changes nothing.
+    pub async fn schema_status(path: impl AsRef<Path>) -> Result<SchemaStatus, InboxError> {
+        let pool = connect(path.as_ref()).await?;
+        let status = migrate::status(&pool).await;
+        pool.close().await;
+        status
+    }
+
+    /// Applies the pending schema migrations to the inbox file at `path` (for
+    /// operators who turn [`InboxConfig::auto_migrate`] off), and says where the
+    /// schema then stands.
+    pub async fn migrate(path: impl AsRef<Path>) -> Result<SchemaStatus, InboxError> {
+        let pool = connect(path.as_ref()).await?;
+        let status = migrate::apply(&pool, OnOpen::Migrate).await;
+        pool.close().await;
+        status
     }
 
     /// Replaces the configuration (workers, leases, retention, capacity). Call before
@@ -117,11 +141,20 @@ impl SqliteInbox {
     }
 }
 
-/// Opening the group-commit writer's connection failed.
-fn writer_error(message: String) -> InboxError {
-    InboxError::Database(sqlx::Error::Io(std::io::Error::other(format!(
-        "opening the inbox writer's connection: {message}"
-    ))))
+/// The pool of the file at `path`, for the migration runner's tests.
+#[cfg(test)]
+pub(crate) async fn connect_for_tests(path: &Path) -> SqlitePool {
+    connect(path).await.expect("a new SQLite file opens")
+}
+
+/// The pool of connections to the file at `path`.
+async fn connect(path: &Path) -> Result<SqlitePool, InboxError> {
+    let pool = SqlitePoolOptions::new()
+        .max_connections(MAX_CONNECTIONS)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(connect_options(path))
+        .await?;
+    Ok(pool)
 }
 
 /// WAL, `synchronous = FULL` and the rest as connect options, so every pooled connection has

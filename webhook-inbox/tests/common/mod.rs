@@ -102,6 +102,82 @@ impl Db {
         }
     }
 
+    /// The one number `sql` selects, outside any inbox.
+    pub(crate) async fn count(&self, sql: &str) -> i64 {
+        self.texts(&format!("SELECT CAST(({sql}) AS TEXT)")).await[0]
+            .parse()
+            .unwrap()
+    }
+
+    /// What a change to the schema or the rows would alter: every table, index and
+    /// trigger with its definition, every recorded migration and every row's state.
+    pub(crate) async fn snapshot(&self) -> Vec<String> {
+        let objects = match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite { .. } => {
+                "SELECT type || ' ' || name || ' ' || COALESCE(sql, '') FROM sqlite_master"
+            }
+            #[cfg(feature = "postgres")]
+            Self::Postgres { .. } => {
+                "SELECT CAST(relkind AS TEXT) || ' ' || relname FROM pg_class \
+                 WHERE relnamespace = CAST(current_schema() AS regnamespace) \
+                 UNION ALL SELECT 'trigger ' || tgname FROM pg_trigger \
+                 WHERE tgrelid = CAST('webhook_inbox' AS regclass)"
+            }
+        };
+        let mut all = self.texts(objects).await;
+        all.extend(
+            self.texts(
+                "SELECT CAST(version AS TEXT) || ' ' || name || ' ' || CAST(applied_at AS TEXT) \
+                 FROM webhook_inbox_migration",
+            )
+            .await,
+        );
+        all.extend(
+            self.texts(
+                "SELECT CAST(id AS TEXT) || ' ' || state || ' ' || CAST(updated_at AS TEXT) \
+                 FROM webhook_inbox",
+            )
+            .await,
+        );
+        all.sort();
+        all
+    }
+
+    /// The text column `sql` selects, one value per row, outside any inbox.
+    async fn texts(&self, sql: &str) -> Vec<String> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite { path, .. } => {
+                let options = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
+                let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+                let texts = sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap();
+                pool.close().await;
+                texts
+            }
+            #[cfg(feature = "postgres")]
+            Self::Postgres { url, schema } => {
+                let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+                let options = options.options([("search_path", schema.as_str())]);
+                let pool = sqlx::PgPool::connect_with(options).await.unwrap();
+                let texts = sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap();
+                pool.close().await;
+                texts
+            }
+        }
+    }
+
+    /// Creates the test's Postgres schema, empty (an inbox opened through
+    /// [`Db::address`] does not create it).
+    #[cfg(feature = "postgres")]
+    pub(crate) async fn create_schema(&self) {
+        let (url, schema) = self.postgres_parts();
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let create = format!("CREATE SCHEMA {schema}");
+        sqlx::raw_sql(&create).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+
     /// Drops the test's schema (Postgres); the SQLite file goes with its directory.
     pub(crate) async fn cleanup(self) {
         match self {
@@ -113,6 +189,20 @@ impl Db {
                 let drop = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
                 sqlx::raw_sql(&drop).execute(&pool).await.unwrap();
                 pool.close().await;
+            }
+        }
+    }
+
+    /// The database as `Inbox::open` and `webhook inbox --db` take it: the SQLite path,
+    /// or the Postgres URL with the schema as the connection's search path.
+    pub(crate) fn address(&self) -> String {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite { path, .. } => path.display().to_string(),
+            #[cfg(feature = "postgres")]
+            Self::Postgres { url, schema } => {
+                let join = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{join}options=-c%20search_path%3D{schema}")
             }
         }
     }

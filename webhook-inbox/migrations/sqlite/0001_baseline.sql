@@ -1,4 +1,5 @@
--- The SQLite inbox table; run at every open, so every statement is idempotent.
+-- 1 baseline: the inbox as it was before the schema had a version. Idempotent, so that
+-- it also upgrades in place a database written then (which has no version record).
 -- Times are milliseconds since the Unix epoch.
 CREATE TABLE IF NOT EXISTS webhook_inbox (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,

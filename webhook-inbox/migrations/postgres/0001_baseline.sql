@@ -1,6 +1,6 @@
--- The Postgres inbox table, in the connection's current schema; run at every connect
--- (under an advisory lock, so replicas starting together do not race), so every
--- statement is idempotent. Times are milliseconds since the Unix epoch.
+-- 1 baseline: the inbox as it was before the schema had a version, in the connection's
+-- current schema. Idempotent, so that it also upgrades in place a database written then
+-- (which has no version record). Times are milliseconds since the Unix epoch.
 CREATE TABLE IF NOT EXISTS webhook_inbox (
     id               BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     provider         TEXT   NOT NULL,
