@@ -1,14 +1,13 @@
 //! `PostgresInbox`: one inbox table shared by many replicas.
 
 mod admin;
+mod connect;
 mod listen;
 mod store;
 
-use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::PgPool;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use webhook_core::futures::future::BoxFuture;
 use webhook_core::{Dispatcher, Sink, SinkError, Submitted, Verified};
 
@@ -31,13 +30,6 @@ mod sql {
     );
 }
 
-/// Connections in each replica's pool: workers, heartbeats, the listener, submits
-/// and admin.
-const MAX_CONNECTIONS: u32 = 16;
-
-/// How long a submit waits for a connection before the sender is answered 503.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// The inbox for many replicas behind a load balancer: one Postgres table.
 ///
 /// Every replica's receiver commits to the same table, whose unique
@@ -49,11 +41,20 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// submits share one transaction (group commit), which uses `synchronous_commit = on`:
 /// a 200 means the row is flushed to the WAL.
 ///
+/// The URL's `sslmode` and `sslrootcert` are honoured as libpq honours them, with TLS on
+/// rustls: `disable`, `prefer` (the default: TLS if the server offers it), `require`,
+/// `verify-ca` (the server's certificate is signed by a CA in `sslrootcert`) and
+/// `verify-full` (and is valid for the host in the URL); `require` with `sslrootcert`
+/// checks the CA too. A refused certificate fails with [`InboxError::Tls`], which names
+/// the check. Unlike libpq's, `verify-ca` checks the host name too (sqlx 0.8 on
+/// current rustls), and the verifying modes also trust the public CAs (webpki roots).
+///
 /// ```no_run
 /// use webhook_inbox::{InboxConfig, PostgresInbox};
 ///
 /// # #[tokio::main] async fn main() -> Result<(), webhook_inbox::InboxError> {
-/// let inbox = PostgresInbox::connect("postgres://app@db.internal/app")
+/// let url = "postgres://app@db.internal/app?sslmode=verify-full&sslrootcert=/path/ca.pem";
+/// let inbox = PostgresInbox::connect(url)
 ///     .await?
 ///     .with_config(InboxConfig::new().workers(8));
 /// # let _ = inbox; Ok(()) }
@@ -84,7 +85,7 @@ impl PostgresInbox {
     /// an advisory lock (replicas starting together migrate once), unless
     /// [`InboxConfig::auto_migrate`] is off (then it refuses while any is pending).
     pub async fn connect_with(url: &str, config: InboxConfig) -> Result<Self, InboxError> {
-        let pool = pool(PgConnectOptions::from_str(url)?).await?;
+        let pool = connect::pool(url, None).await?;
         Self::prepare(pool, "", config).await
     }
 
@@ -94,9 +95,9 @@ impl PostgresInbox {
         if !is_identifier(schema) {
             return Err(InboxError::SchemaName(schema.to_owned()));
         }
-        let options = PgConnectOptions::from_str(url)?.options([("search_path", schema)]);
         let create = format!("CREATE SCHEMA IF NOT EXISTS {schema}");
-        Self::prepare(pool(options).await?, &create, InboxConfig::new()).await
+        let pool = connect::pool(url, Some(schema)).await?;
+        Self::prepare(pool, &create, InboxConfig::new()).await
     }
 
     async fn prepare(
@@ -116,7 +117,7 @@ impl PostgresInbox {
     /// Where the inbox schema of the database at `url` (its current schema) stands
     /// against this release; changes nothing.
     pub async fn schema_status(url: &str) -> Result<SchemaStatus, InboxError> {
-        let pool = pool(PgConnectOptions::from_str(url)?).await?;
+        let pool = connect::pool(url, None).await?;
         let status = migrate::status(&pool).await;
         pool.close().await;
         status
@@ -126,7 +127,7 @@ impl PostgresInbox {
     /// who turn [`InboxConfig::auto_migrate`] off), and says where the schema then
     /// stands.
     pub async fn migrate(url: &str) -> Result<SchemaStatus, InboxError> {
-        let pool = pool(PgConnectOptions::from_str(url)?).await?;
+        let pool = connect::pool(url, None).await?;
         let status = migrate::apply(&pool, "", OnOpen::Migrate).await;
         pool.close().await;
         status
@@ -146,24 +147,6 @@ impl PostgresInbox {
     pub fn pool(&self) -> &PgPool {
         self.engine.store().pool()
     }
-}
-
-/// A pool whose every connection commits synchronously, whatever the server default,
-/// and plans without bitmap scans.
-///
-/// Every claim and every settle leaves an old version of its row behind until a vacuum,
-/// and the old versions of pending and running rows stay in the outstanding index. An
-/// ordered index scan, the claim's plan, marks the entries of versions it finds dead in
-/// the index, so the next claims step over them without reading the table; a bitmap
-/// scan, which the planner prefers when it expects few outstanding rows, marks nothing
-/// and reads every dead version in the table at every claim: 27 ms per claim after
-/// 35 000 events, against 0.4 ms. None of the inbox's statements needs a bitmap scan.
-async fn pool(options: PgConnectOptions) -> Result<PgPool, sqlx::Error> {
-    PgPoolOptions::new()
-        .max_connections(MAX_CONNECTIONS)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_with(options.options([("synchronous_commit", "on"), ("enable_bitmapscan", "off")]))
-        .await
 }
 
 /// A lowercase SQL identifier, safe to write unquoted into `CREATE SCHEMA`.
