@@ -1,6 +1,12 @@
 //! Recently seen dedupe keys, with a time to live, for the in-memory sink.
+//!
+//! Keys in progress (queued, running, waiting to retry) are kept apart from settled ones
+//! (done or dead): the first are never forgotten, the second are forgotten oldest first,
+//! in O(1) per key, when they expire or past the bound. Nothing ever walks the whole map
+//! under the lock every submit takes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Where a seen event stands.
@@ -14,23 +20,38 @@ pub(crate) enum Seen {
     Dead,
 }
 
-/// The keys seen within the TTL, at most `remembered` of them settled (done or dead).
+/// A settled key: how it ended, when, and its place in [`Recent::order`].
+#[derive(Debug, Clone, Copy)]
+struct Settled {
+    seen: Seen,
+    at: Instant,
+    turn: u64,
+}
+
+/// The keys seen within the TTL: every key in progress, and at most `remembered` settled
+/// (done or dead) ones.
 #[derive(Debug)]
 pub(crate) struct Recent {
     ttl: Duration,
     remembered: usize,
-    entries: HashMap<String, (Seen, Instant)>,
-    next_prune: usize,
+    pending: HashSet<Arc<str>>,
+    settled: HashMap<Arc<str>, Settled>,
+    /// Settled keys in the order they settled, oldest first, each with the turn it
+    /// settled on. An entry whose turn is no longer its key's (the key was claimed or
+    /// settled again since) is stale and skipped when it reaches the front.
+    order: VecDeque<(Arc<str>, u64)>,
+    next_turn: u64,
 }
 
 impl Recent {
     pub(crate) fn new(ttl: Duration, remembered: usize) -> Self {
-        let remembered = remembered.max(1);
         Self {
             ttl,
-            remembered,
-            entries: HashMap::new(),
-            next_prune: PRUNE_FLOOR.min(remembered + 1),
+            remembered: remembered.max(1),
+            pending: HashSet::new(),
+            settled: HashMap::new(),
+            order: VecDeque::new(),
+            next_turn: 0,
         }
     }
 
@@ -42,61 +63,163 @@ impl Recent {
         self.remembered
     }
 
-    /// Claims `key` for new work: false when it is pending or done within the TTL.
+    /// Claims `key` for new work: false when it is in progress, or done within the TTL.
     pub(crate) fn claim(&mut self, key: &str, now: Instant) -> bool {
-        if let Some((seen, at)) = self.entries.get_mut(key) {
-            let live = now.saturating_duration_since(*at) < self.ttl;
-            if live && *seen != Seen::Dead {
+        if self.pending.contains(key) {
+            return false;
+        }
+        if let Some(settled) = self.settled.get(key) {
+            let live = now.saturating_duration_since(settled.at) < self.ttl;
+            if live && settled.seen == Seen::Done {
                 return false;
             }
-            *seen = Seen::Pending;
-            *at = now;
-        } else {
-            self.entries.insert(key.to_owned(), (Seen::Pending, now));
         }
-        self.prune(now);
+        self.start(key);
+        self.forget_old(now);
         true
     }
 
+    /// Records where `key` stands now: in progress again (a replay), or settled.
     pub(crate) fn mark(&mut self, key: &str, seen: Seen, now: Instant) {
-        match self.entries.get_mut(key) {
-            Some(entry) => *entry = (seen, now),
-            None => {
-                self.entries.insert(key.to_owned(), (seen, now));
+        match seen {
+            Seen::Pending => self.start(key),
+            Seen::Done | Seen::Dead => self.settle(key, seen, now),
+        }
+        self.forget_old(now);
+    }
+
+    /// Moves `key` to the keys in progress (its settled entry, if any, goes stale).
+    fn start(&mut self, key: &str) {
+        let key = match self.settled.remove_entry(key) {
+            Some((key, _)) => key,
+            None => Arc::from(key),
+        };
+        self.pending.insert(key);
+    }
+
+    fn settle(&mut self, key: &str, seen: Seen, at: Instant) {
+        let key = match self.pending.take(key) {
+            Some(key) => key,
+            None => match self.settled.remove_entry(key) {
+                Some((key, _)) => key,
+                None => Arc::from(key),
+            },
+        };
+        let turn = self.next_turn;
+        self.next_turn += 1;
+        self.order.push_back((Arc::clone(&key), turn));
+        self.settled.insert(key, Settled { seen, at, turn });
+    }
+
+    /// Forgets, oldest first, the settled keys past the TTL or past the bound, and the
+    /// stale entries in front of them: amortised O(1), since each entry is pushed once
+    /// and popped once. Stale entries behind a live one (keys settled again and again
+    /// while an older key is still remembered) are swept once they outnumber the live
+    /// ones, after as many pushes as the sweep visits: still amortised O(1).
+    fn forget_old(&mut self, now: Instant) {
+        if self.order.len() > 2 * self.settled.len() + SWEEP_FLOOR {
+            let settled = &self.settled;
+            self.order
+                .retain(|(key, turn)| settled.get(key).is_some_and(|s| s.turn == *turn));
+        }
+        while let Some((key, turn)) = self.order.front() {
+            let current = self
+                .settled
+                .get(key)
+                .filter(|settled| settled.turn == *turn);
+            if let Some(settled) = current {
+                let expired = now.saturating_duration_since(settled.at) >= self.ttl;
+                if !expired && self.settled.len() <= self.remembered {
+                    return;
+                }
+                self.settled.remove(key);
             }
+            self.order.pop_front();
         }
     }
 
-    /// Forgets expired keys once the map has doubled since the last prune (or reached
-    /// its bound), and then, past the bound, the oldest settled keys until half of it is
-    /// free: the cost stays amortised O(1) per claim.
-    fn prune(&mut self, now: Instant) {
-        if self.entries.len() < self.next_prune {
-            return;
-        }
-        let ttl = self.ttl;
-        self.entries.retain(|_, (seen, at)| {
-            *seen == Seen::Pending || now.saturating_duration_since(*at) < ttl
-        });
-        if self.entries.len() > self.remembered {
-            let mut settled: Vec<Instant> = self
-                .entries
-                .values()
-                .filter(|(seen, _)| *seen != Seen::Pending)
-                .map(|(_, at)| *at)
-                .collect();
-            let forget = settled.len().saturating_sub(self.remembered / 2);
-            if forget > 0 {
-                let (_, cutoff, _) = settled.select_nth_unstable(forget - 1);
-                let cutoff = *cutoff;
-                self.entries
-                    .retain(|_, (seen, at)| *seen == Seen::Pending || *at > cutoff);
-            }
-        }
-        self.next_prune = (self.entries.len() * 2)
-            .clamp(PRUNE_FLOOR.min(self.remembered + 1), self.remembered + 1);
+    /// Keys held: in progress, settled, and the settle-order entries (stale included).
+    #[cfg(test)]
+    fn sizes(&self) -> (usize, usize, usize) {
+        (self.pending.len(), self.settled.len(), self.order.len())
     }
 }
 
-/// The size below which the map is never pruned (unless its bound is smaller).
-const PRUNE_FLOOR: usize = 1024;
+/// Stale settle-order entries tolerated before a sweep, whatever the number of live ones.
+const SWEEP_FLOOR: usize = 1024;
+
+#[cfg(test)]
+mod tests {
+    use super::{Recent, Seen};
+    use std::time::{Duration, Instant};
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    #[test]
+    fn a_key_in_progress_or_done_is_a_duplicate_and_a_dead_one_runs_again() {
+        let now = Instant::now();
+        let mut recent = Recent::new(HOUR, 10);
+        assert!(recent.claim("a", now));
+        assert!(!recent.claim("a", now), "in progress");
+        recent.mark("a", Seen::Done, now);
+        assert!(!recent.claim("a", now), "done");
+        assert!(recent.claim("b", now));
+        recent.mark("b", Seen::Dead, now);
+        assert!(recent.claim("b", now), "dead runs again");
+        assert!(!recent.claim("b", now), "and is in progress again");
+    }
+
+    #[test]
+    fn a_done_key_is_forgotten_after_the_ttl() {
+        let now = Instant::now();
+        let mut recent = Recent::new(HOUR, 10);
+        assert!(recent.claim("a", now));
+        recent.mark("a", Seen::Done, now);
+        assert!(!recent.claim("a", now + HOUR - Duration::from_secs(1)));
+        assert!(recent.claim("a", now + HOUR));
+    }
+
+    #[test]
+    fn past_the_bound_the_oldest_settled_keys_go_first_and_keys_in_progress_stay() {
+        let now = Instant::now();
+        let mut recent = Recent::new(HOUR, 3);
+        assert!(recent.claim("in progress", now));
+        for (n, key) in ["k0", "k1", "k2", "k3", "k4"].into_iter().enumerate() {
+            let at = now + Duration::from_millis(n as u64);
+            assert!(recent.claim(key, at));
+            recent.mark(key, Seen::Done, at);
+        }
+        let later = now + Duration::from_secs(1);
+        assert!(
+            recent.claim("k0", later) && recent.claim("k1", later),
+            "forgotten"
+        );
+        assert!(!recent.claim("k4", later), "the newest is remembered");
+        assert!(!recent.claim("in progress", later), "never forgotten");
+    }
+
+    #[test]
+    fn memory_stays_bounded_over_many_keys_settled_again_and_again() {
+        let now = Instant::now();
+        let mut recent = Recent::new(HOUR, 100);
+        // An old key stays remembered at the front while others churn behind it.
+        assert!(recent.claim("old", now));
+        recent.mark("old", Seen::Done, now);
+        for n in 0..10_000u64 {
+            let key = format!("k{}", n % 50);
+            let at = now + Duration::from_millis(n);
+            recent.claim(&key, at);
+            recent.mark(&key, Seen::Dead, at);
+        }
+        let (pending, settled, order) = recent.sizes();
+        assert_eq!((pending, settled), (0, 51));
+        assert!(
+            order <= 2 * 51 + 1024 + 1,
+            "stale settle-order entries are swept: {order}"
+        );
+        assert!(
+            !recent.claim("old", now + Duration::from_secs(11)),
+            "still remembered"
+        );
+    }
+}
