@@ -28,22 +28,17 @@
 mod common;
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::ffi::OsString;
+use std::net::SocketAddr;
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use common::{SECRET, post, signed_charge};
+use common::example::{PATH, Server, example_binary, handled_in_all, handled_lines};
+use common::{post, signed_charge};
 use webhook_inbox::{Admin, Inbox, ListFilter, State};
-
-/// The example server's binary and package.
-const BIN: &str = "example-modem-pay-axum";
-/// Where the example mounts its receiver.
-const PATH: &str = "/webhooks/modem-pay";
 /// Distinct events sent.
 const EVENTS: usize = 300;
 /// Concurrent senders.
@@ -84,7 +79,7 @@ async fn kill_9_loses_nothing_acknowledged() {
         Arc::new(ids.iter().map(|id| signed_charge(id, PATH)).collect());
 
     // Run 1: send everything, SIGKILL once a third is acknowledged.
-    let run1 = Server::start(&binary, &db, &logs[0]).await;
+    let run1 = Server::start(&binary, env(&db), &logs[0]).await;
     let addr1 = run1.addr;
     let run1 = Arc::new(Mutex::new(run1));
     let acked: Arc<Vec<AtomicBool>> =
@@ -190,7 +185,7 @@ async fn kill_9_loses_nothing_acknowledged() {
     );
 
     // Run 2: same database; retry only what got no 200, as a sender would.
-    let mut run2 = Server::start(&binary, &db, &logs[1]).await;
+    let mut run2 = Server::start(&binary, env(&db), &logs[1]).await;
     let retried = retry_until_acknowledged(run2.addr, &requests, &unacked).await;
     println!(
         "run 2: retried {} unacknowledged: {} stored now, {} already stored before the kill (answered `duplicate`)",
@@ -202,7 +197,7 @@ async fn kill_9_loses_nothing_acknowledged() {
     // Wait for every event to be handled: rows running at the kill wait for their lease.
     let deadline = killed_at + LEASE + Duration::from_secs(10);
     loop {
-        let handled = handled_in_both(&logs);
+        let handled = handled_in_all(&logs);
         let missing = ids.iter().filter(|id| !handled.contains_key(*id)).count();
         let stats = inbox.stats().await.expect("inbox stats");
         if missing == 0 && stats.outstanding() == 0 {
@@ -225,7 +220,7 @@ async fn kill_9_loses_nothing_acknowledged() {
     // The verdict.
     let run1_lines = handled_lines(&logs[0]);
     let run2_lines = handled_lines(&logs[1]);
-    let handled = handled_in_both(&logs);
+    let handled = handled_in_all(&logs);
     let lost: Vec<&str> = acked_ids
         .iter()
         .map(|&i| ids[i].as_str())
@@ -400,242 +395,10 @@ async fn retry_until_acknowledged(
     }
 }
 
-/// The example server as a child process, its output in a log file.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    log: PathBuf,
-}
-
-impl Server {
-    /// Starts the binary on `db` and a free loopback port; resolves once it answers.
-    async fn start(binary: &Path, db: &Path, log: &Path) -> Self {
-        let port = free_port();
-        // Both streams into one file opened for appending: the example's logger writes
-        // to stdout today, though its docs say stderr.
-        let output = File::options()
-            .create(true)
-            .append(true)
-            .open(log)
-            .expect("the log file");
-        let stderr = output.try_clone().expect("a second handle on the log file");
-        let child = Command::new(binary)
-            .env("PORT", port.to_string())
-            .env("MODEM_PAY_WEBHOOK_SECRET", SECRET)
-            .env("WEBHOOK_INBOX", db)
-            .env("HANDLER_DELAY_MS", HANDLER_DELAY_MS.to_string())
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(output)
-            .stderr(stderr)
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
-        let mut server = Self {
-            child,
-            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
-            log: log.to_owned(),
-        };
-        server.wait_ready().await;
-        server
-    }
-
-    async fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if tokio::net::TcpStream::connect(self.addr).await.is_ok() {
-                return;
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "the server exited with {status} before listening; its log:\n{}",
-                    self.log_text()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not listen in time; its log:\n{}",
-                self.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SIGKILL (`Child::kill` on Unix).
-    fn kill(&mut self) {
-        self.child.kill().expect("SIGKILL the server");
-    }
-
-    /// Reaps the process.
-    fn wait(&mut self) -> ExitStatus {
-        self.child.wait().expect("wait for the server")
-    }
-
-    /// SIGTERM, then waits at most `grace` for a graceful exit.
-    fn terminate(&mut self, grace: Duration) -> ExitStatus {
-        let sent = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("run `kill -TERM`");
-        assert!(sent.success(), "`kill -TERM` failed");
-        let deadline = Instant::now() + grace;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("poll the server") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not exit within {grace:?} of SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Server {
-    /// A failed test must not leave its server running.
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// A loopback port nothing listens on right now.
-fn free_port() -> u16 {
-    let listener =
-        std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind a loopback port");
-    listener.local_addr().expect("its address").port()
-}
-
-/// How many times each charge id was logged as handled in `log`.
-fn handled_lines(log: &Path) -> HashMap<String, usize> {
-    const MARK: &str = "handled charge.succeeded ";
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let mut counts = HashMap::new();
-    for line in text.lines() {
-        if let Some((_, rest)) = line.split_once(MARK) {
-            let id = rest.split_whitespace().next().unwrap_or_default();
-            *counts.entry(id.to_owned()).or_insert(0) += 1;
-        }
-    }
-    counts
-}
-
-/// Both runs' counts added up.
-fn handled_in_both(logs: &[PathBuf]) -> HashMap<String, usize> {
-    let mut total = HashMap::new();
-    for log in logs {
-        for (id, count) in handled_lines(log) {
-            *total.entry(id).or_insert(0) += count;
-        }
-    }
-    total
-}
-
-/// The example's binary next to this test's (`target/<profile>/`), built first when it
-/// is missing or older than the sources it is built from.
-fn example_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test binary's path");
-    // target/<profile>/deps/crash-<hash>
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("the test binary sits in target/<profile>/deps");
-    let binary = profile_dir.join(BIN);
-    if !is_current(&binary) {
-        build_example(profile_dir);
-    }
-    assert!(
-        binary.is_file(),
-        "{} is missing: build it with `cargo build -p {BIN}` (or run `cargo test --workspace`, which builds it)",
-        binary.display()
-    );
-    binary
-}
-
-/// The workspace crates the binary is built from.
-const SOURCES: &[&str] = &[
-    "examples/modem-pay-axum",
-    "examples/support",
-    "webhook-core",
-    "webhook-macros",
-    "webhook-axum",
-    "webhook-inbox",
-];
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the crate sits in the workspace")
-        .to_owned()
-}
-
-fn is_current(binary: &Path) -> bool {
-    let Ok(built) = binary.metadata().and_then(|m| m.modified()) else {
-        return false;
-    };
-    let root = workspace_root();
-    let newest = SOURCES
-        .iter()
-        .map(|krate| newest_change(&root.join(krate)))
-        .max()
-        .flatten()
-        .unwrap_or(SystemTime::UNIX_EPOCH);
-    built >= newest
-}
-
-/// The latest modification of `Cargo.toml` and the files under `src/` of `krate`.
-fn newest_change(krate: &Path) -> Option<SystemTime> {
-    let mut newest = std::fs::metadata(krate.join("Cargo.toml"))
-        .and_then(|m| m.modified())
-        .ok();
-    let mut dirs = vec![krate.join("src")];
-    while let Some(dir) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if let Ok(changed) = entry.metadata().and_then(|m| m.modified()) {
-                newest = newest.max(Some(changed));
-            }
-        }
-    }
-    newest
-}
-
-/// `cargo build -p example-modem-pay-axum` into this test's target directory and
-/// profile. Cargo holds no lock on the target directory while tests run.
-fn build_example(profile_dir: &Path) {
-    let target_dir = profile_dir.parent().expect("target/<profile>");
-    let mut command = Command::new(env!("CARGO"));
-    command
-        .args(["build", "-p", BIN, "--bin", BIN, "--manifest-path"])
-        .arg(workspace_root().join("Cargo.toml"))
-        .arg("--target-dir")
-        .arg(target_dir);
-    match profile_dir.file_name().and_then(|name| name.to_str()) {
-        Some("debug") | None => {}
-        Some("release") => {
-            command.arg("--release");
-        }
-        Some(profile) => {
-            command.args(["--profile", profile]);
-        }
-    }
-    println!("building {BIN} (missing or older than its sources): {command:?}");
-    let output = command.output().expect("run cargo");
-    assert!(
-        output.status.success(),
-        "`cargo build -p {BIN}` failed; build it yourself or run `cargo test --workspace`:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+/// The example's settings: the inbox at `db`, handlers that take [`HANDLER_DELAY_MS`].
+fn env(db: &Path) -> [(&'static str, OsString); 2] {
+    [
+        ("WEBHOOK_INBOX", db.as_os_str().to_owned()),
+        ("HANDLER_DELAY_MS", HANDLER_DELAY_MS.to_string().into()),
+    ]
 }

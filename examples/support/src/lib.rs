@@ -1,5 +1,6 @@
 //! What the example servers share: configuration from the environment, the choice of
-//! sink (`WEBHOOK_INBOX`), and the ledger of handled events their handlers write to.
+//! sink (`WEBHOOK_INBOX`, and `WEBHOOK_INBOX_LEASE_MS` for a durable inbox's lease), and
+//! the ledger of handled events their handlers write to.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -7,7 +8,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use webhook_core::{MemorySink, ReceiverBuilder, Secret};
-use webhook_inbox::Inbox;
+use webhook_inbox::{Inbox, InboxConfig};
 
 /// The most recent entries a [`Ledger`] keeps: a server under load forgets older ones
 /// (their log lines remain) rather than growing without bound.
@@ -142,17 +143,35 @@ pub fn demo_secret() -> String {
 
 /// Puts the sink named by `WEBHOOK_INBOX` under `builder`: `memory`, or a durable
 /// inbox at a SQLite path or Postgres URL.
+///
+/// A durable inbox takes `InboxConfig::new()`, except for its lease when
+/// `WEBHOOK_INBOX_LEASE_MS` is set: how long a worker's claim holds a row, so how soon
+/// the rows of a process that died are run again by another (default 30 000 ms).
 pub async fn with_sink<H: webhook_core::Handler>(
     builder: ReceiverBuilder<H>,
     inbox: &str,
 ) -> Result<ReceiverBuilder<H>, String> {
+    let config = inbox_config()?;
     if inbox == "memory" {
         return Ok(builder.sink(MemorySink::new().capacity(10_000).workers(16)));
     }
     let inbox = Inbox::open(inbox)
         .await
-        .map_err(|e| format!("WEBHOOK_INBOX={inbox}: {e}"))?;
+        .map_err(|e| format!("WEBHOOK_INBOX={inbox}: {e}"))?
+        .with_config(config);
     Ok(builder.sink(inbox))
+}
+
+/// `InboxConfig::new()`, with the lease from `WEBHOOK_INBOX_LEASE_MS` when set.
+fn inbox_config() -> Result<InboxConfig, String> {
+    let config = InboxConfig::new();
+    let Ok(ms) = std::env::var("WEBHOOK_INBOX_LEASE_MS") else {
+        return Ok(config);
+    };
+    let ms = ms
+        .parse()
+        .map_err(|_| format!("WEBHOOK_INBOX_LEASE_MS must be milliseconds, not `{ms}`"))?;
+    Ok(config.lease(Duration::from_millis(ms)))
 }
 
 /// Installs the Prometheus recorder: the framework's metrics (see

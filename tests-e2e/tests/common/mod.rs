@@ -1,5 +1,8 @@
-//! What both end-to-end tests share: signed Modem Pay deliveries as raw HTTP/1.1
-//! requests, and a minimal client that sends one request per connection to loopback.
+//! What the end-to-end tests share: signed Modem Pay deliveries as raw HTTP/1.1
+//! requests, a minimal client that sends one request per connection to loopback, and
+//! the example server as a child process ([`example`]).
+
+pub(crate) mod example;
 
 use std::net::SocketAddr;
 use std::time::Duration;
