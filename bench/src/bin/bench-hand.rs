@@ -1,5 +1,5 @@
 //! A hand-written minimal Modem Pay receiver on bare axum (`POST /webhooks/modem-pay`):
-//! HMAC-SHA512 checked in constant time, typed parse into `Charge`, a spawned no-op
+//! HMAC-SHA512 checked in constant time, typed parse into the fields a handler reads (`UserCharge`), a spawned no-op
 //! handler. Env: `PORT` (3101), `MODEM_PAY_WEBHOOK_SECRET` (the testing kit's secret when
 //! unset).
 
