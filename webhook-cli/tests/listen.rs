@@ -25,6 +25,7 @@ impl Listen {
             .arg("listen")
             .args(["--port", "0"])
             .args(args)
+            .env_remove("WEBHOOK_SECRET")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
