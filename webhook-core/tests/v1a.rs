@@ -628,7 +628,9 @@ fn v1a_fakes_fail_as_their_v1_counterparts_do() {
         let parts = fake.to_parts();
         let signature = parts.0.get("webhook-signature").cloned();
         assert!(
-            signature.as_ref().is_none_or(|s| s.to_str().unwrap().starts_with("v1a,")),
+            signature
+                .as_ref()
+                .is_none_or(|s| s.to_str().unwrap().starts_with("v1a,")),
             "{signature:?}"
         );
         assert!(matches!(
