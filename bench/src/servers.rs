@@ -18,8 +18,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
-use sha2::Sha512;
 use serde_json::{Map, Value};
+use sha2::Sha512;
 
 /// The path both baselines answer on, the same as the modem-pay-axum example's.
 pub const WEBHOOK_PATH: &str = "/webhooks/modem-pay";

@@ -52,9 +52,12 @@ impl Failure {
 /// What a command returns.
 pub(crate) type Outcome = Result<(), Failure>;
 
-/// Parses `--secret`: any non-empty string (clap reports an empty one, exit 2).
+/// Parses `--secret` (or `WEBHOOK_SECRET`): any non-empty string (clap reports an empty one,
+/// exit 2, and the message names the variable, since an empty one exported is easy to miss).
 pub(crate) fn parse_secret(text: &str) -> Result<Secret, String> {
-    Secret::new(text).map_err(|_| "the secret is empty".to_owned())
+    Secret::new(text).map_err(|_| {
+        "the secret is empty (if WEBHOOK_SECRET is set but empty, unset it)".to_owned()
+    })
 }
 
 /// Parses `--header 'name: value'`; the name is case-insensitive, the value trimmed.

@@ -5,6 +5,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::HeaderMap;
+use webhook_core::scheme::StandardKey;
 use webhook_core::{Secret, VerifyError};
 
 use crate::providers::ProviderName;
@@ -54,7 +55,7 @@ impl Case<'_> {
 /// The likely cause of signature failure `error`, when one is found.
 pub(crate) fn signature(case: &Case<'_>, error: &VerifyError) -> Option<String> {
     match error {
-        VerifyError::InvalidSecret => Some(secret_format(case.provider)),
+        VerifyError::InvalidSecret => Some(secret_format(case)),
         VerifyError::NoSecret => None,
         _ => time(case)
             .or_else(|| body(case))
@@ -63,12 +64,18 @@ pub(crate) fn signature(case: &Case<'_>, error: &VerifyError) -> Option<String> 
     }
 }
 
-/// Why the scheme cannot use the secret at all.
-fn secret_format(provider: ProviderName) -> String {
-    match provider {
-        ProviderName::StandardWebhooks => "standard-webhooks secrets are `whsec_` followed by \
-            base64 (the key's bytes), and this one does not decode"
-            .to_owned(),
+/// Why the scheme cannot use a secret at all: for standard-webhooks, what is wrong with the
+/// first unusable key and what to write instead.
+fn secret_format(case: &Case<'_>) -> String {
+    match case.provider {
+        ProviderName::StandardWebhooks => case
+            .secrets
+            .iter()
+            .find_map(|secret| StandardKey::for_verifying(secret).err())
+            .map_or_else(
+                || "standard-webhooks cannot use one of the secrets".to_owned(),
+                |error| error.to_string(),
+            ),
         other => format!("{other} cannot use a blank secret"),
     }
 }

@@ -12,15 +12,23 @@ use webhook_inbox::{
 
 use crate::common::{Failure, Outcome, block_on, rfc3339};
 
+/// The environment variable `--db` is read from when not given.
+pub(crate) const INBOX_ENV: &str = "WEBHOOK_INBOX";
+
+/// Where `--db` is read from when neither it nor `WEBHOOK_INBOX` is given: the name most
+/// tools (sqlx, Heroku, Railway...) use for a database URL.
+pub(crate) const DATABASE_URL_ENV: &str = "DATABASE_URL";
+
 /// The most rows `list` and bulk replay read at once.
 const ALL_ROWS: u32 = u32::MAX;
 
 /// The arguments of `webhook inbox` (its help is on the subcommand in `main.rs`).
 #[derive(Debug, Args)]
 pub(crate) struct InboxArgs {
-    /// The inbox: a SQLite file path (`sqlite:` prefix allowed) or a `postgres://` URL.
-    #[arg(long)]
-    db: String,
+    /// The inbox: a SQLite file path (`sqlite:` prefix allowed) or a `postgres://` URL
+    /// [default: `WEBHOOK_INBOX`, else `DATABASE_URL`].
+    #[arg(long, env = INBOX_ENV, hide_env_values = true)]
+    db: Option<String>,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
@@ -78,8 +86,9 @@ enum Action {
 
 /// Runs `webhook inbox`.
 pub(crate) fn run(args: InboxArgs) -> Outcome {
+    let db = database(args.db)?;
     block_on(async move {
-        let (db, as_json) = (args.db.as_str(), args.json);
+        let (db, as_json) = (db.as_str(), args.json);
         check_exists(db)?;
         match args.action {
             Action::Status => status(db, as_json).await,
@@ -97,6 +106,24 @@ pub(crate) fn run(args: InboxArgs) -> Outcome {
             }
             Action::Purge { done_before } => purge(&open(db).await?, done_before, as_json).await,
         }
+    })
+}
+
+/// `--db`, or `WEBHOOK_INBOX` (both through clap), else `DATABASE_URL`.
+///
+/// clap takes one environment variable per argument, so the fallback is read here; an
+/// empty value counts as unset.
+fn database(given: Option<String>) -> Result<String, Failure> {
+    let fallback = || {
+        std::env::var(DATABASE_URL_ENV)
+            .ok()
+            .filter(|url| !url.is_empty())
+    };
+    let given = given.filter(|db| !db.is_empty());
+    given.or_else(fallback).ok_or_else(|| {
+        Failure::usage(format_args!(
+            "no inbox given: pass --db, or set {INBOX_ENV} or {DATABASE_URL_ENV}"
+        ))
     })
 }
 

@@ -18,9 +18,10 @@ use tokio::net::{TcpListener, TcpStream};
 use webhook_core::scheme::SignInput;
 use webhook_core::{Provider, Rejection, Request, Secret, Verified};
 
-use crate::common::{Failure, Outcome, block_on, generate_secret, parse_secret, rfc3339};
+use crate::common::{Failure, Outcome, block_on, generate_secret, rfc3339};
 use crate::http::{Client, client, millis, parse_url, post, reply};
 use crate::providers::ProviderName;
+use crate::secrets::{SecretArgs, Sourced, check_signing_key, check_verifying_key};
 use crate::verify::reason;
 
 /// The largest body taken, as the receiver's default limit.
@@ -40,6 +41,11 @@ const HOP_BY_HOP: [&str; 8] = [
 
 /// The arguments of `webhook listen` (its help is on the subcommand in `main.rs`).
 #[derive(Debug, Args)]
+#[command(mut_arg("secret", |arg| arg.help(
+    "The secret deliveries are signed with (standard-webhooks: `whsec_…`, or the sender's \
+     `whpk_…` public key for `v1a`, its `whsk_…` key to re-sign forwarded ones) [default: a \
+     generated test secret]"
+)))]
 pub(crate) struct ListenArgs {
     /// The provider whose deliveries to expect.
     #[arg(long, value_enum)]
@@ -47,9 +53,9 @@ pub(crate) struct ListenArgs {
     /// The port to listen on; 0 picks a free one.
     #[arg(long, default_value_t = 8787)]
     port: u16,
-    /// The secret deliveries are signed with [default: a generated test secret].
-    #[arg(long, value_parser = parse_secret)]
-    secret: Option<Secret>,
+    /// The secret deliveries are signed with.
+    #[command(flatten)]
+    secret: Sourced<SecretArgs>,
     /// Forward every valid delivery here (http:// only), re-signed with the same secret
     /// and a fresh timestamp, with the same body and non-signature headers.
     #[arg(long, value_name = "URL")]
@@ -66,8 +72,15 @@ struct Listener {
 /// Runs `webhook listen`.
 pub(crate) fn run(args: ListenArgs) -> Outcome {
     let forward = args.forward_url.as_deref().map(parse_url).transpose()?;
-    let (secret, generated) = match args.secret {
-        Some(secret) => (secret, None),
+    let (secret, generated) = match args.secret.resolve()? {
+        Some(secret) => {
+            check_verifying_key(args.provider, &secret)?;
+            if forward.is_some() {
+                // Forwarded deliveries are re-signed: a `whpk_` key can verify but not sign.
+                check_signing_key(args.provider, &secret)?;
+            }
+            (secret, None)
+        }
         None => {
             let text = generate_secret();
             (Secret::new(&text).map_err(Failure::error)?, Some(text))

@@ -3,8 +3,12 @@
 //!
 //! Exit codes: 0 success (a `valid` delivery), 1 a negative answer or a failure (an
 //! `invalid` delivery, a non-2xx response), 2 a usage error.
+//!
+//! Every secret can come from `--secret`, the `WEBHOOK_SECRET` environment variable or
+//! `--secret-file PATH`; the inbox from `--db`, `WEBHOOK_INBOX` or `DATABASE_URL`.
 
 mod common;
+mod completions;
 mod diagnose;
 mod edit;
 mod events;
@@ -12,18 +16,22 @@ mod http;
 mod inbox;
 mod listen;
 mod providers;
+mod secrets;
 mod sign;
 mod trigger;
 mod verify;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Sign, verify, send and receive webhooks as Modem Pay, bamotf, Standard Webhooks,
 /// Stripe and GitHub do.
+///
+/// Secrets: --secret, the WEBHOOK_SECRET environment variable, or --secret-file PATH (one
+/// trailing newline is not part of the secret). The command line wins over the environment.
 #[derive(Debug, Parser)]
-#[command(name = "webhook", version, about, long_about = None)]
+#[command(name = "webhook", version, about)]
 struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -62,19 +70,25 @@ enum Command {
     /// `listening on http://127.0.0.1:PORT` first. Each delivery is judged as the receiver
     /// would and printed on one line (time, event type, dedupe key, verdict, body size);
     /// the answer is 200 (valid), 401 (bad signature) or 400 (not the provider's envelope).
-    /// Without --secret a test secret (`whsec_` + base64, valid for every provider) is
-    /// generated and printed. Ctrl-C stops it (exit 0).
+    /// Without a secret (--secret, --secret-file or WEBHOOK_SECRET) a test secret (`whsec_` +
+    /// base64, valid for every provider) is generated and printed. Ctrl-C stops it (exit 0).
     Listen(listen::ListenArgs),
     /// Inspect, migrate and repair a durable inbox: status, migrate, stats, list, show,
     /// replay, purge.
     ///
-    /// --db is a SQLite file (it must exist) or a postgres:// URL. Every action takes
+    /// --db is a SQLite file (it must exist) or a postgres:// URL; without it the
+    /// WEBHOOK_INBOX environment variable is read, then DATABASE_URL. Every action takes
     /// --json for machine-readable output. `stats` prints one `state count` line per
     /// state; `replay --dead` shows a progress bar. Exit codes: 0 success, 1 a failure
     /// (no such row, a database error), 2 usage error.
     Inbox(inbox::InboxArgs),
     /// List the event types a provider's catalogue can `trigger`, one a line.
     Events(events::EventsArgs),
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
+    ///
+    /// For example `webhook completions bash > ~/.local/share/bash-completion/completions/webhook`,
+    /// or `webhook completions zsh > "${fpath[1]}/_webhook"`.
+    Completions(completions::CompletionsArgs),
 }
 
 fn main() -> ExitCode {
@@ -86,6 +100,7 @@ fn main() -> ExitCode {
         Command::Listen(args) => listen::run(args),
         Command::Inbox(args) => inbox::run(args),
         Command::Events(args) => events::run(&args),
+        Command::Completions(args) => completions::run(&args, Cli::command()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

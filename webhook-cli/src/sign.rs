@@ -8,18 +8,23 @@ use http::HeaderMap;
 use webhook_core::scheme::SignInput;
 use webhook_core::{Secret, VerifyError};
 
-use crate::common::{Failure, Outcome, from_unix_ms, parse_secret, read_body};
+use crate::common::{Failure, Outcome, from_unix_ms, read_body};
 use crate::providers::ProviderName;
+use crate::secrets::{SecretArgs, Sourced, check_signing_key};
 
 /// The arguments of `webhook sign` (its help is on the subcommand in `main.rs`).
 #[derive(Debug, Args)]
+#[command(mut_arg("secret", |arg| arg.help(
+    "The signing secret, as the provider shows it (Stripe and Standard Webhooks: `whsec_…`; \
+     standard-webhooks also an ed25519 `whsk_…` secret key, which signs `v1a`)"
+)))]
 pub(crate) struct SignArgs {
     /// The provider whose scheme signs.
     #[arg(long, value_enum)]
     provider: ProviderName,
-    /// The signing secret, as the provider shows it (Stripe and Standard Webhooks: `whsec_…`).
-    #[arg(long, value_parser = parse_secret)]
-    secret: Secret,
+    /// The signing secret.
+    #[command(flatten)]
+    secret: Sourced<SecretArgs>,
     /// The file holding the exact body bytes to sign (`-` for stdin).
     #[arg(long, value_name = "FILE")]
     body_file: PathBuf,
@@ -36,33 +41,35 @@ pub(crate) struct SignArgs {
 pub(crate) fn run(args: SignArgs) -> Outcome {
     let body = read_body(&args.body_file)?;
     let now = args.timestamp_ms.map_or_else(SystemTime::now, from_unix_ms);
-    let headers = sign(&args, &body, now)?;
+    let secret = args.secret.require()?;
+    check_signing_key(args.provider, &secret)?;
+    let input = SignInput {
+        now,
+        id: args.id.as_deref(),
+    };
+    let headers = sign(args.provider, &secret, &body, input)?;
     for (name, value) in &headers {
         println!("{name}: {}", String::from_utf8_lossy(value.as_bytes()));
     }
     Ok(())
 }
 
-/// Signs `body` at `now` and checks that the headers verify, so a secret the scheme
-/// cannot use (Standard Webhooks needs base64) is an error instead of missing headers.
-fn sign(args: &SignArgs, body: &[u8], now: SystemTime) -> Result<HeaderMap, Failure> {
-    let provider = args.provider.provider();
+/// Signs `body` and checks that the headers verify, so a secret the scheme cannot use is an
+/// error instead of missing headers (standard-webhooks keys were checked before, with a
+/// message that says what is wrong with them).
+fn sign(
+    name: ProviderName,
+    secret: &Secret,
+    body: &[u8],
+    input: SignInput<'_>,
+) -> Result<HeaderMap, Failure> {
+    let provider = name.provider();
     let scheme = provider.scheme();
-    let input = SignInput {
-        now,
-        id: args.id.as_deref(),
-    };
-    let headers = scheme.sign_at(&args.secret, body, input);
-    match scheme.verify_at(std::slice::from_ref(&args.secret), &headers, body, now) {
+    let headers = scheme.sign_at(secret, body, input);
+    match scheme.verify_at(std::slice::from_ref(secret), &headers, body, input.now) {
         Ok(()) => Ok(headers),
-        Err(VerifyError::InvalidSecret) if args.provider == ProviderName::StandardWebhooks => {
-            Err(Failure::usage(
-                "the secret is not valid for standard-webhooks: it must be `whsec_` followed by base64",
-            ))
-        }
         Err(VerifyError::InvalidSecret) => Err(Failure::usage(format_args!(
-            "{} cannot sign with a blank secret",
-            args.provider
+            "{name} cannot sign with a blank secret"
         ))),
         Err(error) => Err(Failure::usage(format_args!("cannot sign: {error}"))),
     }

@@ -16,13 +16,18 @@ use webhook_core::scheme::SignInput;
 use webhook_core::testing::TEST_SECRET;
 use webhook_core::{Provider, Secret};
 
-use crate::common::{Failure, Outcome, block_on, fresh_id, parse_secret, read_body};
+use crate::common::{Failure, Outcome, block_on, fresh_id, read_body};
 use crate::edit::{Edit, parse_edit};
 use crate::http::{Answered, Client, client, millis, parse_url, post};
 use crate::providers::ProviderName;
+use crate::secrets::{SecretArgs, Sourced, check_signing_key};
 
 /// The arguments of `webhook trigger` (its help is on the subcommand in `main.rs`).
 #[derive(Debug, Args)]
+#[command(mut_arg("secret", |arg| arg.help(
+    "The signing secret (standard-webhooks: `whsec_…`, or an ed25519 `whsk_…` key to sign \
+     `v1a`) [default: the test secret of `webhook_core::testing`]"
+)))]
 pub(crate) struct TriggerArgs {
     /// The event type, e.g. `charge.succeeded` (`webhook events --provider P` lists them).
     event: String,
@@ -32,9 +37,9 @@ pub(crate) struct TriggerArgs {
     /// Where to POST the deliveries (http:// only).
     #[arg(long)]
     url: String,
-    /// The signing secret [default: the test secret of `webhook_core::testing`].
-    #[arg(long, value_parser = parse_secret)]
-    secret: Option<Secret>,
+    /// The signing secret.
+    #[command(flatten)]
+    secret: Sourced<SecretArgs>,
     /// Edit the payload: a dot path into it and a value (JSON if it parses, else a
     /// string), e.g. `--set amount=500 --set customer.email=a@b.c`. Repeatable.
     #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_edit)]
@@ -76,11 +81,13 @@ struct Sent {
 }
 
 /// Runs `webhook trigger`.
-pub(crate) fn run(args: TriggerArgs) -> Outcome {
+pub(crate) fn run(mut args: TriggerArgs) -> Outcome {
     let uri = parse_url(&args.url)?;
     let provider = args.provider.provider();
     let payload = payload(&args, &*provider)?;
-    let secret = args.secret.clone().map_or_else(test_secret, Ok)?;
+    let given = std::mem::take(&mut args.secret).resolve()?;
+    let secret = given.map_or_else(test_secret, Ok)?;
+    check_signing_key(args.provider, &secret)?;
     let (count, concurrency) = (args.count, args.concurrency);
     let id_in_payload = id_in_payload(&args, &payload);
     block_on(async move {

@@ -6,13 +6,12 @@ use std::time::{Duration, SystemTime};
 use clap::Args;
 use http::{HeaderName, HeaderValue};
 use webhook_core::provider::EnvelopeError;
-use webhook_core::{Rejection, Request, Secret, Verified};
+use webhook_core::{Rejection, Request, Verified};
 
-use crate::common::{
-    Failure, Outcome, from_unix_ms, header_map, parse_header, parse_secret, read_body,
-};
+use crate::common::{Failure, Outcome, from_unix_ms, header_map, parse_header, read_body};
 use crate::diagnose::{self, Case};
 use crate::providers::ProviderName;
+use crate::secrets::{SecretsArgs, Sourced};
 
 /// The arguments of `webhook verify` (its help is on the subcommand in `main.rs`).
 #[derive(Debug, Args)]
@@ -20,9 +19,9 @@ pub(crate) struct VerifyArgs {
     /// The provider that sent the delivery.
     #[arg(long, value_enum)]
     provider: ProviderName,
-    /// A secret to try; repeat for several (rotation).
-    #[arg(long = "secret", value_name = "SECRET", required = true, value_parser = parse_secret)]
-    secrets: Vec<Secret>,
+    /// The secrets to try.
+    #[command(flatten)]
+    secrets: Sourced<SecretsArgs>,
     /// A header of the delivery, `'name: value'` (name case-insensitive); repeat for each.
     #[arg(long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
     headers: Vec<(HeaderName, HeaderValue)>,
@@ -41,12 +40,13 @@ pub(crate) struct VerifyArgs {
 /// Runs `webhook verify`.
 pub(crate) fn run(args: VerifyArgs) -> Outcome {
     let body = read_body(&args.body_file)?;
+    let secrets = args.secrets.resolve()?;
     let tolerance = args.tolerance_secs.map(Duration::from_secs);
     let provider = args.provider.with_tolerance(tolerance);
     let now = args.now_ms.map_or_else(SystemTime::now, from_unix_ms);
     let headers = header_map(args.headers);
     let request = Request::new(headers.clone(), body.clone());
-    let Err(rejection) = Verified::check(&*provider, &args.secrets, request, now) else {
+    let Err(rejection) = Verified::check(&*provider, &secrets, request, now) else {
         println!("valid");
         return Ok(());
     };
@@ -54,7 +54,7 @@ pub(crate) fn run(args: VerifyArgs) -> Outcome {
     let case = Case {
         provider: args.provider,
         tolerance: provider.scheme().tolerance(),
-        secrets: &args.secrets,
+        secrets: &secrets,
         headers: &headers,
         body: &body,
         now,

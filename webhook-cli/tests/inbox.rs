@@ -203,6 +203,66 @@ fn a_missing_inbox_file_is_an_error_not_a_new_database() {
     assert!(!db.exists());
 }
 
+/// `webhook inbox stats` with the environment `env` and no `--db`.
+fn stats_from_env(env: &[(&str, &std::path::Path)]) -> assert_cmd::assert::Assert {
+    let mut command = webhook();
+    command.args(["inbox", "stats"]);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.assert()
+}
+
+const STATS: &str = "pending 1\nrunning 0\ndone 1\nfailed 0\ndead 2\n";
+
+#[test]
+fn db_from_webhook_inbox_works() {
+    let (_dir, db) = seeded();
+    let assert = stats_from_env(&[("WEBHOOK_INBOX", &db)]).code(0);
+    assert_eq!(stdout(&assert), STATS);
+}
+
+#[test]
+fn db_from_database_url_works() {
+    let (_dir, db) = seeded();
+    let assert = stats_from_env(&[("DATABASE_URL", &db)]).code(0);
+    assert_eq!(stdout(&assert), STATS);
+}
+
+#[test]
+fn db_flag_beats_webhook_inbox_which_beats_database_url() {
+    let (_dir, db) = seeded();
+    let dir = TempDir::new().unwrap();
+    let missing = dir.path().join("elsewhere.db");
+    let assert = stats_from_env(&[("WEBHOOK_INBOX", &db), ("DATABASE_URL", &missing)]).code(0);
+    assert_eq!(stdout(&assert), STATS);
+    let assert = stats_from_env(&[("WEBHOOK_INBOX", &missing), ("DATABASE_URL", &db)]).code(1);
+    assert!(
+        stderr(&assert).contains("elsewhere.db"),
+        "{}",
+        stderr(&assert)
+    );
+    let assert = webhook()
+        .args(["inbox", "--db"])
+        .arg(&db)
+        .arg("stats")
+        .env("WEBHOOK_INBOX", &missing)
+        .env("DATABASE_URL", &missing)
+        .assert()
+        .code(0);
+    assert_eq!(stdout(&assert), STATS);
+}
+
+#[test]
+fn no_db_anywhere_is_a_usage_error_naming_the_variables() {
+    let assert = stats_from_env(&[]).code(2);
+    let err = stderr(&assert);
+    assert!(
+        err.contains("--db") && err.contains("WEBHOOK_INBOX") && err.contains("DATABASE_URL"),
+        "{err}"
+    );
+}
+
 /// A copy of webhook-inbox's v0 fixture: a file written before the schema had a version.
 fn unversioned() -> (TempDir, PathBuf) {
     let dir = TempDir::new().unwrap();

@@ -10,6 +10,7 @@ use std::time::Duration;
 use common::*;
 use webhook_core::Provider;
 use webhook_core::providers::Bamotf;
+use webhook_core::testing::{TEST_PUBLIC_KEY, TEST_SIGNING_KEY};
 
 /// A running `webhook listen` and its stdout lines.
 struct Listen {
@@ -20,15 +21,24 @@ struct Listen {
 
 impl Listen {
     fn start(args: &[&str]) -> Self {
+        Self::start_with_secret_env(args, None)
+    }
+
+    /// Starts it with `WEBHOOK_SECRET` set to `secret`, or unset.
+    fn start_with_secret_env(args: &[&str], secret: Option<&str>) -> Self {
         let binary = assert_cmd::cargo::cargo_bin("webhook");
-        let mut child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command
             .arg("listen")
             .args(["--port", "0"])
             .args(args)
+            .env_remove("WEBHOOK_SECRET")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("listen starts");
+            .stderr(Stdio::null());
+        if let Some(secret) = secret {
+            command.env("WEBHOOK_SECRET", secret);
+        }
+        let mut child = command.spawn().expect("listen starts");
         let stdout = child.stdout.take().unwrap();
         let (send, lines) = channel();
         std::thread::spawn(move || {
@@ -243,4 +253,57 @@ fn ctrl_c_stops_listen_with_exit_code_0() {
     assert!(interrupted.success());
     let status = listen.child.wait().expect("listen exits");
     assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn listen_takes_its_secret_from_the_environment() {
+    let listen = Listen::start_with_secret_env(&["--provider", "modem-pay"], Some("s3cret"));
+    let sent = webhook()
+        .args(["trigger", "charge.succeeded", "--provider", "modem-pay"])
+        .args(["--url", &listen.url])
+        .env("WEBHOOK_SECRET", "s3cret")
+        .assert()
+        .code(0);
+    assert!(stdout(&sent).starts_with("#1 200 OK"), "{}", stdout(&sent));
+    // No generated secret was announced: the first line after the address is the delivery.
+    let line = listen.line();
+    assert!(line.contains("  valid  "), "{line}");
+}
+
+#[test]
+fn listen_verifies_v1a_with_the_whpk_key_and_cannot_forward_with_it() {
+    let listen = Listen::start(&[
+        "--provider",
+        "standard-webhooks",
+        "--secret",
+        TEST_PUBLIC_KEY,
+    ]);
+    webhook()
+        .args([
+            "trigger",
+            "any.event",
+            "--raw",
+            "--provider",
+            "standard-webhooks",
+        ])
+        .args(["--url", &listen.url, "--secret", TEST_SIGNING_KEY])
+        .assert()
+        .code(0);
+    let line = listen.line();
+    assert!(
+        line.contains("  any.event  ") && line.contains("  valid  "),
+        "{line}"
+    );
+
+    let refused = webhook()
+        .args(["listen", "--port", "0", "--provider", "standard-webhooks"])
+        .args([
+            "--secret",
+            TEST_PUBLIC_KEY,
+            "--forward-url",
+            "http://127.0.0.1:9/",
+        ])
+        .assert()
+        .code(2);
+    assert!(stderr(&refused).contains("`whsk_`"), "{}", stderr(&refused));
 }

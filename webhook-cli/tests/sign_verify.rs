@@ -324,3 +324,136 @@ fn sign_help_says_only_signature_headers_are_printed() {
     let assert = webhook().args(["sign", "--help"]).assert().code(0);
     assert!(stdout(&assert).contains("x-github-event"));
 }
+
+// ---------------------------------------------------------------- Standard Webhooks v1a
+
+/// libraries/go/webhook_asymmetric_test.go (standard-webhooks/standard-webhooks),
+/// `TestAsymmetricWebhookSign`: the seed, message and signature; the public key is derived
+/// from the seed (see webhook-core/tests/v1a.rs).
+const REF_SEED: &str = "whsk_VEVTVFNJR05JTkdLRVlET05PVFVTRVRISVNGT1JBTlk=";
+const REF_PUBLIC: &str = "whpk_ZlN4eg7dSSqi0moX9hQUk3orrOouK3QVQSlJa248c/g=";
+const REF_V1A: &str =
+    "v1a,tQ9V2XOqn7jL/DQenEFpqIugdBVtiMmER5mhSkXBNwM0mkATuDe6KYYUuxqtaiHeYGb7KaaBRdM5WqyeFiL8Ag==";
+
+#[test]
+fn sign_with_a_whsk_key_reproduces_the_reference_v1a_signature() {
+    let body = file(br#"{"test": 2432232314}"#);
+    let headers = sign(
+        "standard-webhooks",
+        REF_SEED,
+        &body,
+        &[
+            "--timestamp-ms",
+            "1614265330000",
+            "--id",
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        ],
+    );
+    assert_eq!(headers[2], format!("webhook-signature: {REF_V1A}"));
+    // The signature holds; the body is not an envelope (no `type`), which verify says.
+    let assert = verify(
+        "standard-webhooks",
+        REF_PUBLIC,
+        &headers,
+        &body,
+        &["--now-ms", "1614265330000"],
+    )
+    .code(1);
+    assert_eq!(stdout(&assert), "invalid: envelope has no `type`\n");
+}
+
+#[test]
+fn whsk_signed_delivery_verifies_with_the_whpk_key() {
+    let body = file(ENVELOPE.as_bytes());
+    let headers = sign("standard-webhooks", REF_SEED, &body, &[]);
+    assert!(
+        headers[2].starts_with("webhook-signature: v1a,"),
+        "{headers:?}"
+    );
+    let assert = verify("standard-webhooks", REF_PUBLIC, &headers, &body, &[]).code(0);
+    assert_eq!(stdout(&assert), "valid\n");
+}
+
+#[test]
+fn verify_accepts_a_mixed_v1_and_v1a_list_with_either_key() {
+    let body = file(ENVELOPE.as_bytes());
+    let args = ["--timestamp-ms", &now_ms().to_string(), "--id", "msg_mixed"].map(str::to_owned);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let v1 = sign("standard-webhooks", SECRET, &body, &args);
+    let v1a = sign("standard-webhooks", REF_SEED, &body, &args);
+    let value = |line: &str| line.split_once(": ").unwrap().1.to_owned();
+    let list = format!("webhook-signature: {} {}", value(&v1[2]), value(&v1a[2]));
+    let headers = [v1[0].clone(), v1[1].clone(), list];
+    for secret in [SECRET, REF_PUBLIC] {
+        let assert = verify("standard-webhooks", secret, &headers, &body, &[]).code(0);
+        assert_eq!(stdout(&assert), "valid\n", "{secret}");
+    }
+}
+
+#[test]
+fn signing_with_a_whpk_key_says_to_sign_with_the_whsk_key() {
+    let body = file(ENVELOPE.as_bytes());
+    let assert = webhook()
+        .args([
+            "sign",
+            "--provider",
+            "standard-webhooks",
+            "--secret",
+            REF_PUBLIC,
+        ])
+        .arg("--body-file")
+        .arg(path(&body))
+        .assert()
+        .code(2);
+    let err = stderr(&assert);
+    assert!(
+        err.starts_with(
+            "error: a `whpk_` public key verifies `v1a` signatures but cannot make them"
+        ),
+        "{err}"
+    );
+    let trigger = webhook()
+        .args([
+            "trigger",
+            "any.event",
+            "--raw",
+            "--provider",
+            "standard-webhooks",
+        ])
+        .args(["--url", "http://127.0.0.1:9/", "--secret", REF_PUBLIC])
+        .assert()
+        .code(2);
+    assert!(stderr(&trigger).contains("`whsk_`"), "{}", stderr(&trigger));
+}
+
+#[test]
+fn whpk_key_of_wrong_length_is_named_in_sign_errors_and_verify_hints() {
+    let body = file(ENVELOPE.as_bytes());
+    let short = "whpk_ZlN4eg7dSSqi0moX9hQUk3orrOouK3QVQSlJa248cw==";
+    let headers = sign("standard-webhooks", REF_SEED, &body, &[]);
+    let assert = verify("standard-webhooks", short, &headers, &body, &[]).code(1);
+    assert_eq!(
+        stdout(&assert),
+        "invalid: configured secret is not valid for this scheme\n\
+         hint: the `whpk_` key is 31 bytes long, and an ed25519 public key is 32: write `whpk_` \
+         followed by the standard, padded base64 of the 32-byte ed25519 public key\n"
+    );
+    let short_seed = "whsk_VEVTVFNJR05JTkdLRVlET05PVFVTRVRISVNGT1JBTg==";
+    let signed = webhook()
+        .args([
+            "sign",
+            "--provider",
+            "standard-webhooks",
+            "--secret",
+            short_seed,
+        ])
+        .arg("--body-file")
+        .arg(path(&body))
+        .assert()
+        .code(2);
+    assert!(
+        stderr(&signed).contains("the `whsk_` key is 31 bytes long"),
+        "{}",
+        stderr(&signed)
+    );
+}

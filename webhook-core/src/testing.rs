@@ -22,9 +22,30 @@ pub const TEST_SECRET: &str = "whsec_dGVzdC1zZWNyZXQtZm9yLWZha2VzLW9r";
 
 const WRONG_SECRET: &str = "whsec_YS13cm9uZy1zZWNyZXQtZm9yLWZha2Vz";
 
+/// The ed25519 secret key `v1a` fakes sign with ([`FakeDelivery::v1a`]): Standard Webhooks
+/// only, since it is the one scheme with asymmetric signatures.
+pub const TEST_SIGNING_KEY: &str = "whsk_d2ViaG9vay1jb3JlIGZha2VzOiB2MWEgdGVzdCBrZXk=";
+
+/// The public key of [`TEST_SIGNING_KEY`]: what the receiver under test verifies `v1a`
+/// fakes with, as a real receiver holds only the sender's public key.
+pub const TEST_PUBLIC_KEY: &str = "whpk_znLiSLL5/N7EXj6BJHMJKR6NAxnhrhWl6MfHvURQw9o=";
+
+/// The key `wrong_secret()` signs `v1a` fakes with.
+const WRONG_SIGNING_KEY: &str = "whsk_d2ViaG9vay1jb3JlIGZha2VzOiB2MWEgYmFkIGtleSE=";
+
 /// [`TEST_SECRET`] as a [`Secret`], for the receiver under test.
 pub fn test_secret() -> Secret {
     Secret::new(TEST_SECRET).expect("the test secret is not empty")
+}
+
+/// [`TEST_SIGNING_KEY`] as a [`Secret`].
+pub fn test_signing_key() -> Secret {
+    Secret::new(TEST_SIGNING_KEY).expect("the test key is not empty")
+}
+
+/// [`TEST_PUBLIC_KEY`] as a [`Secret`], for the receiver of `v1a` fakes.
+pub fn test_public_key() -> Secret {
+    Secret::new(TEST_PUBLIC_KEY).expect("the test key is not empty")
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +137,27 @@ impl<T: Serialize> FakeDelivery<T> {
         self
     }
 
+    /// Signs with the ed25519 [`TEST_SIGNING_KEY`], so a Standard Webhooks fake carries a
+    /// `v1a` signature, which a receiver configured with [`TEST_PUBLIC_KEY`] accepts. The same
+    /// as `.secret(test_signing_key())`; any `whsk_` key given to [`FakeDelivery::secret`]
+    /// signs `v1a` too. [`FakeDelivery::wrong_secret`] then signs with another ed25519 key.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use webhook_core::providers::StandardWebhooks;
+    /// use webhook_core::scheme::{Scheme, StandardWebhooksScheme};
+    /// use webhook_core::testing::{FakeDelivery, test_public_key};
+    ///
+    /// let fake = FakeDelivery::new(StandardWebhooks::new(), "user.created", json!({"id": 1}));
+    /// let (headers, body) = fake.v1a().to_parts();
+    /// assert!(headers["webhook-signature"].to_str().unwrap().starts_with("v1a,"));
+    /// let scheme = StandardWebhooksScheme::new();
+    /// assert!(scheme.verify(&[test_public_key()], &headers, &body).is_ok());
+    /// ```
+    pub fn v1a(self) -> Self {
+        self.secret(test_signing_key())
+    }
+
     /// Signs as of `at` instead of now.
     pub fn signed_at(mut self, at: SystemTime) -> Self {
         self.signed_at = Some(at);
@@ -170,8 +212,11 @@ impl<T: Serialize> FakeDelivery<T> {
     }
 
     fn signing_secret(&self) -> Secret {
-        match self.signing {
-            Signing::WrongSecret => Secret::new(WRONG_SECRET).expect("not empty"),
+        // A wrong ed25519 key for a `v1a` fake, so the refusal is the `v1a` check's.
+        let ed25519 = self.secret.expose_bytes().starts_with(b"whsk_");
+        match (self.signing, ed25519) {
+            (Signing::WrongSecret, true) => Secret::new(WRONG_SIGNING_KEY).expect("not empty"),
+            (Signing::WrongSecret, false) => Secret::new(WRONG_SECRET).expect("not empty"),
             _ => self.secret.clone(),
         }
     }

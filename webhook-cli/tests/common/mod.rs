@@ -25,9 +25,17 @@ pub const PROVIDERS: [&str; 5] = [
 /// A secret valid for every provider.
 pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-/// The `webhook` binary.
+/// The environment variables the binary reads secrets and the inbox from.
+pub const ENV_VARS: [&str; 3] = ["WEBHOOK_SECRET", "WEBHOOK_INBOX", "DATABASE_URL"];
+
+/// The `webhook` binary, without the environment variables it reads (so a developer's or
+/// CI's `DATABASE_URL` cannot change what a test sees).
 pub fn webhook() -> Command {
-    Command::cargo_bin("webhook").expect("the webhook binary is built")
+    let mut command = Command::cargo_bin("webhook").expect("the webhook binary is built");
+    for name in ENV_VARS {
+        command.env_remove(name);
+    }
+    command
 }
 
 /// A temporary file holding `bytes`.

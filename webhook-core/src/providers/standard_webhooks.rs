@@ -22,6 +22,9 @@ use crate::scheme::{Scheme, StandardWebhooksScheme};
 const WEBHOOK_ID: &str = "webhook-id";
 
 /// The Standard Webhooks provider: `webhook-id`/`-timestamp`/`-signature` headers.
+///
+/// Signatures are `v1` (HMAC-SHA256: configure the `whsec_` secret) or `v1a` (ed25519:
+/// configure the sender's `whpk_` public key); see [`StandardWebhooksScheme`] for both.
 #[derive(Debug, Clone, Default)]
 pub struct StandardWebhooks {
     scheme: StandardWebhooksScheme,

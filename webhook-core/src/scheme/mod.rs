@@ -1,6 +1,6 @@
 //! Signature schemes: how each provider signs the raw body, and how we check it.
 //!
-//! Every scheme verifies over the exact bytes received, compares in constant time,
+//! Every scheme verifies over the exact bytes received, compares MACs in constant time,
 //! accepts several secrets (rotation), takes the clock as an argument
 //! ([`Scheme::verify_at`]) and can sign, for fakes, the CLI and senders.
 
@@ -17,6 +17,7 @@ use crate::Secret;
 mod bamotf;
 mod custom;
 mod standard;
+mod standard_key;
 mod stripe;
 
 pub use bamotf::{BamotfScheme, HEADER_BAMOTF_SIGNATURE};
@@ -25,8 +26,10 @@ pub use custom::{
     HmacScheme, HmacSchemeBuilder, SignedContent, TimestampUnit,
 };
 pub use standard::{
-    HEADER_WEBHOOK_ID, HEADER_WEBHOOK_SIGNATURE, HEADER_WEBHOOK_TIMESTAMP, StandardWebhooksScheme,
+    HEADER_WEBHOOK_ID, HEADER_WEBHOOK_SIGNATURE, HEADER_WEBHOOK_TIMESTAMP, MAX_V1A_SIGNATURES,
+    StandardWebhooksScheme,
 };
+pub use standard_key::{StandardKey, StandardKeyError, StandardKeyKind};
 pub use stripe::{HEADER_STRIPE_SIGNATURE, StripeScheme};
 
 /// Why a delivery failed verification. Names the check that failed, never the secret.
@@ -45,7 +48,8 @@ pub enum VerifyError {
     /// No signature in the delivery matched any configured secret.
     #[error("no signature matched")]
     NoSignatureMatched,
-    /// A configured secret cannot be used by this scheme (e.g. bad base64 after `whsec_`).
+    /// A configured secret cannot be used by this scheme (e.g. bad base64 after `whsec_`, or
+    /// a `whpk_` key of the wrong length; [`StandardKey::for_verifying`] says which).
     #[error("configured secret is not valid for this scheme")]
     InvalidSecret,
     /// No secret was configured at all.
