@@ -22,10 +22,13 @@ use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::sink::{MemorySink, Sink, SinkError, Submitted};
 
-/// Takes deliveries for one handler: verifies, routes, dedupes, stores, answers.
+/// Takes deliveries for one handler: reads, verifies, routes, dedupes, stores, answers.
 ///
 /// Cheap to clone; clones share everything. Built with [`Receiver::builder`] inside a
-/// tokio runtime (the sink's workers start on it).
+/// tokio runtime (the sink's workers start on it). Servers hand it `http::Request`s: it
+/// is a [`tower::Service`](tower_service::Service) (a route of its own in axum, or
+/// served by bare hyper) and [`Receiver::respond`] takes any body; `webhook-axum` and
+/// `webhook-actix` mount it through the same service.
 ///
 /// ```
 /// # use webhook_core::futures::future::BoxFuture;
@@ -487,6 +490,34 @@ impl<H: Handler> ReceiverBuilder<H> {
 
     /// How many refused requests [`Receiver::refused`] remembers (default 1000); the
     /// oldest is forgotten first. 0 remembers none.
+    ///
+    /// ```
+    /// # use webhook_core::futures::future::BoxFuture;
+    /// # use webhook_core::{Ack, Context, DispatchError, Handler, Verified};
+    /// use webhook_core::providers::ModemPay;
+    /// use webhook_core::testing::{FakeDelivery, test_secret};
+    /// use webhook_core::Receiver;
+    /// # struct Payments;
+    /// # impl Handler for Payments {
+    /// #     type Provider = ModemPay;
+    /// #     const EVENTS: &'static [&'static str] = &[];
+    /// #     fn route(&self, _: &str) -> Option<Ack> { None }
+    /// #     fn handle<'a>(&'a self, _: &'a Verified, _: Context) -> BoxFuture<'a, Result<(), DispatchError>> {
+    /// #         Box::pin(async { Ok(()) })
+    /// #     }
+    /// # }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let receiver = Receiver::builder(Payments).secret(test_secret()).refused_capacity(2).build();
+    /// let unsigned = FakeDelivery::new(ModemPay::default(), "charge.succeeded", serde_json::json!({ "id": "ch_1" }))
+    ///     .unsigned();
+    /// for _ in 0..3 {
+    ///     unsigned.clone().send(&receiver).await;
+    /// }
+    /// assert_eq!(receiver.refused().len(), 2);
+    /// assert_eq!(receiver.refused()[0].check, Some("missing_header"));
+    /// # }
+    /// ```
     pub fn refused_capacity(mut self, entries: usize) -> Self {
         self.refused_capacity = entries;
         self
