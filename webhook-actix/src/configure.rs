@@ -75,11 +75,14 @@ fn is_app_root(request: &GuardContext<'_>) -> bool {
 /// actix-web response; nothing here reads, checks or picks a status.
 async fn deliver(receiver: Receiver, request: HttpRequest, payload: Payload) -> HttpResponse {
     let mut delivery = http::Request::new(PayloadBody(payload));
-    *delivery.method_mut() = http::Method::POST;
-    *delivery.headers_mut() = headers(request.headers());
+    // Both `http` versions accept the same methods and URIs: the conversions hold.
+    if let Ok(method) = http::Method::from_bytes(request.method().as_str().as_bytes()) {
+        *delivery.method_mut() = method;
+    }
     if let Ok(uri) = http::Uri::try_from(request.uri().to_string()) {
         *delivery.uri_mut() = uri;
     }
+    *delivery.headers_mut() = headers(request.headers());
     if let Some(peer) = request.peer_addr() {
         delivery.extensions_mut().insert(PeerAddr(peer));
     }
