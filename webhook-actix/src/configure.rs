@@ -4,10 +4,10 @@
 use actix_web::guard::{self, GuardContext};
 use actix_web::web::{self, Payload, ServiceConfig};
 use actix_web::{HttpRequest, HttpResponse};
-use webhook_core::Receiver;
+use webhook_core::{PeerAddr, Receiver};
 
+use crate::body::PayloadBody;
 use crate::headers::headers;
-use crate::read::read_body;
 use crate::reply::reply;
 
 /// A function for [`App::configure`](actix_web::App::configure) or
@@ -16,9 +16,11 @@ use crate::reply::reply;
 ///
 /// It is `Fn + Clone + Send`, so it can be made once in `main` and cloned into the app
 /// factory that `HttpServer::new` calls per worker; every worker then shares the one
-/// receiver (see the [crate docs](crate#one-receiver-for-the-whole-server)). The body is
-/// read up to [`Receiver::body_limit`], and no further: a larger one is answered 413
-/// (`payload too large`) as soon as the limit is passed.
+/// receiver (see the [crate docs](crate#one-receiver-for-the-whole-server)). The
+/// receiver reads the body up to [`Receiver::body_limit`], and no further: a larger one
+/// is answered 413 (`payload too large`) as soon as the limit is passed. The client's
+/// address (`HttpRequest::peer_addr`) goes to the receiver as a [`PeerAddr`], the
+/// source of each [refused request](Receiver::refused).
 ///
 /// ```
 /// use actix_web::{App, web};
@@ -69,17 +71,20 @@ fn is_app_root(request: &GuardContext<'_>) -> bool {
     request.head().uri.path() == "/"
 }
 
-/// Reads the delivery and lets the receiver decide; nothing here picks a status.
+/// Hands the request to the receiver as an `http::Request` and its answer back as an
+/// actix-web response; nothing here reads, checks or picks a status.
 async fn deliver(receiver: Receiver, request: HttpRequest, payload: Payload) -> HttpResponse {
-    let answer = match receiver
-        .read_body(read_body(payload, receiver.body_limit()))
-        .await
-    {
-        Ok(body) => {
-            let delivery = webhook_core::Request::new(headers(request.headers()), body);
-            receiver.receive(delivery).await
-        }
-        Err(refused) => refused,
-    };
-    reply(answer)
+    let mut delivery = http::Request::new(PayloadBody(payload));
+    // Both `http` versions accept the same methods and URIs: the conversions hold.
+    if let Ok(method) = http::Method::from_bytes(request.method().as_str().as_bytes()) {
+        *delivery.method_mut() = method;
+    }
+    if let Ok(uri) = http::Uri::try_from(request.uri().to_string()) {
+        *delivery.uri_mut() = uri;
+    }
+    *delivery.headers_mut() = headers(request.headers());
+    if let Some(peer) = request.peer_addr() {
+        delivery.extensions_mut().insert(PeerAddr(peer));
+    }
+    reply(receiver.respond(delivery).await).await
 }

@@ -2,12 +2,15 @@
 //!
 //! [`configure`] turns a receiver into a function for [`App::configure`] or
 //! [`Scope::configure`] that answers `POST` on the scope's root (other methods get
-//! 405). The body is read up to
-//! [`Receiver::body_limit`](webhook_core::Receiver::body_limit) (set with the receiver
-//! builder's `.body_limit(n)`, 1 MiB by default), and no further: a larger body is
-//! answered 413 as soon as the limit is passed. The headers go to the receiver untouched
-//! and its decision comes back as the status, the reason as a `text/plain` body, and
-//! `Retry-After` on 503s.
+//! 405). The adapter only translates: the request becomes an `http::Request` whose body
+//! streams actix-web's payload, handed to
+//! [`Receiver::respond`](webhook_core::Receiver::respond), and the `http::Response` it
+//! answers becomes an actix-web response. The receiver reads the body up to
+//! [`Receiver::body_limit`](webhook_core::Receiver::body_limit) (the provider's, 1 MiB
+//! for most and 25 MiB for GitHub, or the builder's `.body_limit(n)`), and no further:
+//! a larger body is answered 413 as soon as the limit is passed. The headers go to the
+//! receiver untouched and its decision comes back as the status, the reason as a
+//! `text/plain` body, and `Retry-After` on 503s.
 //!
 //! [`App::configure`]: actix_web::App::configure
 //! [`Scope::configure`]: actix_web::Scope::configure
@@ -76,9 +79,9 @@
 //! }
 //! ```
 
+mod body;
 mod configure;
 mod headers;
-mod read;
 mod reply;
 
 pub use configure::configure;

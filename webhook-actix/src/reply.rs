@@ -1,19 +1,30 @@
-//! Turning the receiver's [`Answer`] into an actix-web response.
+//! Translating the core's `http::Response` back into an actix-web response.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use actix_web::http::header::RETRY_AFTER;
-use webhook_core::Answer;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::web::Bytes;
+use http_body_util::{BodyExt, Full};
 
-/// The answer's status, its reason as a `text/plain` body, and `Retry-After` when the
-/// answer asks the sender to come back later.
-pub(crate) fn reply(answer: Answer) -> HttpResponse {
-    let status = StatusCode::from_u16(answer.status().as_u16())
+/// The same status, every header and the body. Both `http` versions accept exactly
+/// the same statuses, names and values, so the conversions cannot fail on a response
+/// the core built.
+pub(crate) async fn reply(response: http::Response<Full<Bytes>>) -> HttpResponse {
+    let (parts, body) = response.into_parts();
+    let status = StatusCode::from_u16(parts.status.as_u16())
         .expect("`http` 0.2 and 1 accept the same status codes");
-    let mut response = HttpResponse::build(status);
-    response.content_type("text/plain; charset=utf-8");
-    if let Some(secs) = answer.retry_after_secs() {
-        response.insert_header((RETRY_AFTER, secs));
+    let mut reply = HttpResponse::build(status);
+    for (name, value) in &parts.headers {
+        let name = HeaderName::from_bytes(name.as_str().as_bytes());
+        let value = HeaderValue::from_bytes(value.as_bytes());
+        if let (Ok(name), Ok(value)) = (name, value) {
+            reply.append_header((name, value));
+        }
     }
-    response.body(answer.reason())
+    // One frame already in memory: ready at once, and `Full` cannot fail.
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(never) => match never {},
+    };
+    reply.body(body)
 }

@@ -1,13 +1,25 @@
-//! Mount a webhook [`Receiver`](webhook_core::Receiver) into an [axum] app.
+//! Mount a webhook [`Receiver`](webhook_core::Receiver) into an [axum] app, or verify
+//! deliveries in your own handlers.
 //!
-//! [`router`] turns a receiver into a [`Router`](axum::Router) that answers `POST` on its
-//! root (other methods get 405). `nest` it under the path the provider posts to, or
-//! `merge` it, next to your own routes and state. The router reads the raw body up to
-//! [`Receiver::body_limit`](webhook_core::Receiver::body_limit) (set with the receiver
-//! builder's `.body_limit(n)`, 1 MiB by default) and stops reading as soon as the body
-//! is larger (413); it hands the headers over untouched and sends back whatever the
-//! receiver decided: the status, the reason as a `text/plain` body, and `Retry-After`
-//! on 503s.
+//! Three ways, from the most to the least the library does for you:
+//!
+//! - [`router`] turns a receiver (a `#[webhook_handler]` type with its sink) into a
+//!   [`Router`](axum::Router) that answers `POST` on its root (other methods get 405).
+//!   `nest` it under the path the provider posts to, or `merge` it, next to your own
+//!   routes and state. Deliveries are verified, deduped, stored and answered 200 at
+//!   once; the handler runs in the sink's workers, with retries.
+//! - The receiver is itself a [`tower::Service`](tower_service::Service), so
+//!   `Router::route_service("/webhooks/x", receiver)` mounts it as a route too (for any
+//!   method: [`router`] adds the 405s, and the client address from `ConnectInfo`).
+//! - [`Webhook<P, T>`](Webhook) is an extractor for an ordinary handler: it verifies the
+//!   delivery with the [`WebhookSecrets<P>`](WebhookSecrets) of the app state and parses
+//!   its payload, nothing more (no immediate 200, dedupe, retries or durability).
+//!
+//! The receiver reads the raw body up to
+//! [`Receiver::body_limit`](webhook_core::Receiver::body_limit) (the provider's, 1 MiB
+//! for most and 25 MiB for GitHub, or the builder's `.body_limit(n)`) and stops reading
+//! as soon as the body is larger (413); it takes the headers untouched and its answer is
+//! the status, the reason as a `text/plain` body, and `Retry-After` on 503s.
 //!
 //! ```
 //! use axum::Router;
@@ -43,6 +55,35 @@
 //!     .route("/", get(|State(app): State<AppState>| async move { app.greeting }))
 //!     .nest("/webhooks/modem-pay", webhook_axum::router(receiver))
 //!     .with_state(AppState { greeting: "hello" });
+//! # let _ = app; }
+//! ```
+//!
+//! # A receiver as a route
+//!
+//! `route_service` mounts the receiver's own service on a path, without the router
+//! [`router`] builds around it:
+//!
+//! ```
+//! use axum::Router;
+//! use webhook_core::{Receiver, Secret};
+//! # use webhook_core::futures::future::BoxFuture;
+//! # use webhook_core::providers::GitHub;
+//! # use webhook_core::{Ack, Context, DispatchError, Handler, Verified};
+//! # struct Repo;
+//! # impl Handler for Repo {
+//! #     type Provider = GitHub;
+//! #     const EVENTS: &'static [&'static str] = &[];
+//! #     fn route(&self, _: &str) -> Option<Ack> { None }
+//! #     fn handle<'a>(&'a self, _: &'a Verified, _: Context) -> BoxFuture<'a, Result<(), DispatchError>> {
+//! #         Box::pin(async { Ok(()) })
+//! #     }
+//! # }
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let receiver = Receiver::builder(Repo)
+//!     .secret(Secret::new("my-github-secret").unwrap())
+//!     .build();
+//! let app: Router = Router::new().route_service("/webhooks/github", receiver);
 //! # let _ = app; }
 //! ```
 //!
@@ -114,8 +155,9 @@
 //! }
 //! ```
 
+mod extract;
 mod read;
-mod reply;
 mod router;
 
+pub use extract::{Webhook, WebhookRejection, WebhookSecrets};
 pub use router::router;

@@ -1,18 +1,34 @@
-//! Reading a request body up to the receiver's limit, and no further.
+//! Reading a request body for the [`Webhook`](crate::Webhook) extractor: up to the
+//! limit, and no further.
 
 use std::error::Error;
 
 use axum::body::{Body, Bytes};
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_LENGTH;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
-use webhook_core::Answer;
 
-/// The whole body when it is at most `limit` bytes; otherwise the core's 413, decided
-/// as soon as the limit is passed rather than after buffering the rest.
-pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, Answer> {
+use crate::extract::WebhookRejection;
+
+/// The whole body when it is at most `limit` bytes; otherwise 413, up front when the
+/// `Content-Length` says so, else as soon as the limit is passed rather than after
+/// buffering the rest.
+pub(crate) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, WebhookRejection> {
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok());
+    if declared.is_some_and(|declared| declared > limit as u64) {
+        return Err(WebhookRejection::PayloadTooLarge);
+    }
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if over_limit(&*error) => Err(Answer::payload_too_large()),
-        Err(_) => Err(Answer::body_unreadable()),
+        Err(error) if over_limit(&*error) => Err(WebhookRejection::PayloadTooLarge),
+        Err(error) => Err(WebhookRejection::BodyUnreadable(error)),
     }
 }
 

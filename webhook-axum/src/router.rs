@@ -1,20 +1,28 @@
 //! `router`: a receiver as an axum `Router` answering `POST` on its root.
 
-use axum::Router;
-use axum::extract::{Request, State};
-use axum::response::Response;
-use axum::routing::post;
-use webhook_core::Receiver;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::task::{Context, Poll};
 
-use crate::read::read_body;
-use crate::reply::reply;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request};
+use axum::routing::post_service;
+use http_body_util::Full;
+use tower_service::Service;
+use webhook_core::futures::future::BoxFuture;
+use webhook_core::{PeerAddr, Receiver};
 
 /// A [`Router`] that hands every `POST` on its root to `receiver` and answers with its
 /// decision; other methods on the root get 405.
 ///
 /// It fits any app state `S`: `nest` it under the path the provider posts to, or `merge`
-/// it. The body is read up to [`Receiver::body_limit`], and no further: a larger one is
-/// answered 413 (`payload too large`) as soon as the limit is passed.
+/// it. The route is the receiver's own [`tower::Service`](Service), which reads the body
+/// up to [`Receiver::body_limit`], and no further: a larger one is answered 413
+/// (`payload too large`) as soon as the limit is passed. When the app is served with
+/// `into_make_service_with_connect_info::<SocketAddr>()`, the client's address
+/// (`ConnectInfo`) goes to the receiver as a [`PeerAddr`], the source of each
+/// [refused request](Receiver::refused).
 ///
 /// ```
 /// use axum::Router;
@@ -45,21 +53,27 @@ pub fn router<S>(receiver: Receiver) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    Router::new().route("/", post(deliver)).with_state(receiver)
+    Router::new().route("/", post_service(WithPeer(receiver)))
 }
 
-/// Reads the delivery and lets the receiver decide; nothing here picks a status.
-async fn deliver(State(receiver): State<Receiver>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let answer = match receiver
-        .read_body(read_body(body, receiver.body_limit()))
-        .await
-    {
-        Ok(body) => {
-            let delivery = webhook_core::Request::new(parts.headers, body);
-            receiver.receive(delivery).await
+/// The receiver's service, told the client's address from axum's `ConnectInfo`.
+#[derive(Clone)]
+struct WithPeer(Receiver);
+
+impl Service<Request> for WithPeer {
+    type Response = axum::http::Response<Full<axum::body::Bytes>>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Self::Response, Infallible>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Service::<Request<Body>>::poll_ready(&mut self.0, cx)
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        let peer = request.extensions().get::<ConnectInfo<SocketAddr>>();
+        if let Some(&ConnectInfo(peer)) = peer {
+            request.extensions_mut().insert(PeerAddr(peer));
         }
-        Err(refused) => refused,
-    };
-    reply(answer)
+        self.0.call(request)
+    }
 }

@@ -1,6 +1,7 @@
 //! `Request`, what an adapter hands the receiver, and `Verified`, a delivery whose
 //! signature was checked over its exact bytes.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -12,11 +13,13 @@ use crate::provider::{Envelope, EnvelopeError, Provider};
 use crate::scheme::VerifyError;
 use crate::secret::Secret;
 
-/// An incoming delivery as the framework received it: headers and the raw body.
+/// An incoming delivery as the framework received it: headers, the raw body, and the
+/// address it came from when the server knows it.
 #[derive(Debug, Clone, Default)]
 pub struct Request {
     headers: HeaderMap,
     body: Bytes,
+    peer: Option<SocketAddr>,
 }
 
 impl Request {
@@ -25,7 +28,24 @@ impl Request {
         Self {
             headers,
             body: body.into(),
+            peer: None,
         }
+    }
+
+    /// The same request, sent from `peer` (recorded if the receiver refuses it).
+    ///
+    /// ```
+    /// use std::net::SocketAddr;
+    /// use webhook_core::{PeerAddr, Request};
+    ///
+    /// let peer: SocketAddr = "203.0.113.7:443".parse().unwrap();
+    /// let request = Request::new(Default::default(), "{}").with_peer(PeerAddr(peer));
+    /// assert_eq!(request.peer(), Some(peer));
+    /// ```
+    #[must_use]
+    pub fn with_peer(mut self, peer: PeerAddr) -> Self {
+        self.peer = Some(peer.0);
+        self
     }
 
     /// The headers.
@@ -37,14 +57,45 @@ impl Request {
     pub fn body(&self) -> &Bytes {
         &self.body
     }
+
+    /// The address the request came from, when the server told.
+    pub fn peer(&self) -> Option<SocketAddr> {
+        self.peer
+    }
 }
 
+/// Takes the headers, the body and, from the extensions, the [`PeerAddr`] if present.
 impl<B: Into<Bytes>> From<http::Request<B>> for Request {
     fn from(request: http::Request<B>) -> Self {
         let (parts, body) = request.into_parts();
-        Self::new(parts.headers, body)
+        let peer = parts.extensions.get::<PeerAddr>().map(|peer| peer.0);
+        Self {
+            headers: parts.headers,
+            body: body.into(),
+            peer,
+        }
     }
 }
+
+/// The address a request came from, as an `http::Request` extension: the receiver
+/// reads it, when present, into the record of the requests it refused
+/// ([`Receiver::refused`](crate::Receiver::refused)).
+///
+/// `webhook-axum` fills it from axum's `ConnectInfo<SocketAddr>` and `webhook-actix`
+/// from `HttpRequest::peer_addr`; a bare hyper server inserts it itself, from the
+/// address its listener accepted.
+///
+/// ```
+/// use std::net::SocketAddr;
+/// use webhook_core::{PeerAddr, Request};
+///
+/// let peer: SocketAddr = "198.51.100.4:51234".parse().unwrap();
+/// let mut request = http::Request::post("/webhooks/github").body(Vec::new()).unwrap();
+/// request.extensions_mut().insert(PeerAddr(peer));
+/// assert_eq!(Request::from(request).peer(), Some(peer));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PeerAddr(pub SocketAddr);
 
 /// Why a delivery was refused before any handler saw it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

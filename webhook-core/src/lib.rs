@@ -8,6 +8,8 @@
 #[doc(hidden)]
 pub mod __private;
 mod answer;
+mod body;
+mod budget;
 mod clock;
 pub mod dangerous;
 mod delivery;
@@ -18,16 +20,18 @@ pub mod metrics;
 pub mod provider;
 pub mod providers;
 mod receiver;
+mod refused;
 mod retry;
 pub mod scheme;
 mod secret;
+mod service;
 pub mod sink;
 pub mod testing;
 mod timeout;
 
 pub use answer::Answer;
 pub use clock::{Clock, rfc3339};
-pub use delivery::{Rejection, Request, Verified};
+pub use delivery::{PeerAddr, Rejection, Request, Verified};
 pub use dispatch::{Dispatcher, Verdict};
 pub use event::{CatalogueEntry, Event, Sample};
 pub use handler::{
@@ -35,6 +39,7 @@ pub use handler::{
 };
 pub use provider::{Envelope, EnvelopeError, Provider};
 pub use receiver::{Receiver, ReceiverBuilder, ReceiverStats};
+pub use refused::Refused;
 pub use retry::RetryPolicy;
 pub use scheme::{Scheme, VerifyError};
 pub use secret::{EmptySecret, Secret};

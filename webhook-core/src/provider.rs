@@ -82,4 +82,29 @@ pub trait Provider: fmt::Debug + Send + Sync + 'static {
     fn catalogue(&self) -> &[CatalogueEntry] {
         &[]
     }
+
+    /// The largest delivery body this sender makes, in bytes: the receiver's default
+    /// body limit (a builder's [`body_limit`](crate::ReceiverBuilder::body_limit)
+    /// overrides it). [`DEFAULT_BODY_LIMIT`] (1 MiB) unless the sender documents a cap.
+    ///
+    /// Of the built-in providers only GitHub documents one ("Payloads are capped at 25
+    /// MB"): [`GitHub`](crate::providers::GitHub) says 25 MiB, which holds 25 MB
+    /// whichever megabyte GitHub means. Stripe, Modem Pay and bamotf document no cap,
+    /// and the Standard Webhooks spec says there is none while recommending payloads
+    /// under 20 kB: those keep 1 MiB.
+    ///
+    /// ```
+    /// use webhook_core::Provider;
+    /// use webhook_core::provider::DEFAULT_BODY_LIMIT;
+    /// use webhook_core::providers::{GitHub, Stripe};
+    ///
+    /// assert_eq!(GitHub::default().body_limit(), 25 * 1024 * 1024);
+    /// assert_eq!(Stripe::default().body_limit(), DEFAULT_BODY_LIMIT);
+    /// ```
+    fn body_limit(&self) -> usize {
+        DEFAULT_BODY_LIMIT
+    }
 }
+
+/// The body limit of a provider that documents no cap on its deliveries: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;

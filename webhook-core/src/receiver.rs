@@ -1,6 +1,7 @@
 //! `Receiver`: the path of one delivery (verify, envelope, route, dedupe, store, answer),
 //! deciding every status so that every adapter answers alike.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -9,20 +10,25 @@ use http::StatusCode;
 use tracing::Instrument;
 
 use crate::answer::Answer;
+use crate::budget::{Budget, DEFAULT_BYTES_IN_FLIGHT};
 use crate::clock::Clock;
 use crate::delivery::{Rejection, Request, Verified};
 use crate::dispatch::Dispatcher;
 use crate::handler::{Ack, Handler};
 use crate::metrics::EventLabel;
 use crate::provider::Provider;
+use crate::refused::{DEFAULT_REFUSED_KEPT, Refused, RefusedLog};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
 use crate::sink::{MemorySink, Sink, SinkError, Submitted};
 
-/// Takes deliveries for one handler: verifies, routes, dedupes, stores, answers.
+/// Takes deliveries for one handler: reads, verifies, routes, dedupes, stores, answers.
 ///
 /// Cheap to clone; clones share everything. Built with [`Receiver::builder`] inside a
-/// tokio runtime (the sink's workers start on it).
+/// tokio runtime (the sink's workers start on it). Servers hand it `http::Request`s: it
+/// is a [`tower::Service`](tower_service::Service) (a route of its own in axum, or
+/// served by bare hyper) and [`Receiver::respond`] takes any body; `webhook-axum` and
+/// `webhook-actix` mount it through the same service.
 ///
 /// ```
 /// # use webhook_core::futures::future::BoxFuture;
@@ -48,19 +54,24 @@ use crate::sink::{MemorySink, Sink, SinkError, Submitted};
 /// ```
 #[derive(Clone)]
 pub struct Receiver {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     provider: Arc<dyn Provider>,
+    /// The provider's name, interned once for refusal records.
+    provider_name: &'static str,
     secrets: Vec<Secret>,
     dispatcher: Dispatcher,
     sink: Arc<dyn Sink>,
     clock: Clock,
-    body_limit: usize,
-    body_read_timeout: Duration,
-    retry_after_secs: u32,
-    closed: AtomicBool,
+    pub(crate) body_limit: usize,
+    pub(crate) body_read_timeout: Duration,
+    pub(crate) retry_after_secs: u32,
+    /// Body bytes held by the requests being read and decided.
+    pub(crate) budget: Budget,
+    refused: RefusedLog,
+    pub(crate) closed: AtomicBool,
     stats: Counters,
 }
 
@@ -70,6 +81,7 @@ impl std::fmt::Debug for Receiver {
             .field("provider", &self.inner.provider.name())
             .field("secrets", &self.inner.secrets.len())
             .field("body_limit", &self.inner.body_limit)
+            .field("bytes_in_flight", &self.inner.budget.total())
             .finish_non_exhaustive()
     }
 }
@@ -80,9 +92,16 @@ impl Receiver {
         ReceiverBuilder::new(handler)
     }
 
-    /// Takes one delivery and decides the answer. With the default acknowledgement the
-    /// handler has not run yet when this returns: it runs in the sink's workers.
+    /// Takes one delivery whose body is already read and decides the answer. With the
+    /// default acknowledgement the handler has not run yet when this returns: it runs in
+    /// the sink's workers.
+    ///
+    /// A server hands the receiver an `http::Request` instead, through its
+    /// [`tower::Service`](tower_service::Service) or [`Receiver::respond`], which read the
+    /// body within the limits first; this is for bodies already in memory (tests, queues).
     pub async fn receive(&self, request: Request) -> Answer {
+        let size = request.body().len() as u64;
+        let source = request.peer();
         let span = tracing::info_span!(
             "webhook.delivery",
             provider = self.inner.provider.name(),
@@ -90,26 +109,72 @@ impl Receiver {
             dedupe_key = tracing::field::Empty,
             outcome = tracing::field::Empty,
         );
-        let mut event_type = EventLabel::unknown();
+        let mut facts = Facts {
+            event_type: EventLabel::unknown(),
+            check: None,
+        };
         let answer = self
-            .decide(request, &span, &mut event_type)
+            .decide(request, &span, &mut facts)
             .instrument(span.clone())
             .await;
         span.record("outcome", answer.reason());
         self.inner
             .dispatcher
             .metrics()
-            .delivery(&event_type, answer.reason());
+            .delivery(&facts.event_type, answer.reason());
+        if answer.is_refusal() {
+            self.remember_refused(answer, facts.check, Some(size), source);
+        }
         answer
     }
 
-    /// Steps 1 to 6 of the delivery; `event_type` is set for the metrics once known.
-    async fn decide(
+    /// Answers a request refused before its body was read whole (413, 408, 400, 503):
+    /// counted in the metrics and remembered as [`Receiver::receive`]'s refusals are.
+    pub(crate) fn refuse_unread(
         &self,
-        request: Request,
-        span: &tracing::Span,
-        event_type: &mut EventLabel,
+        answer: Answer,
+        size: Option<u64>,
+        source: Option<SocketAddr>,
     ) -> Answer {
+        tracing::warn!(
+            provider = self.inner.provider_name,
+            outcome = answer.reason(),
+            size,
+            "delivery refused before its body was read"
+        );
+        if answer.status() == StatusCode::SERVICE_UNAVAILABLE {
+            self.inner.stats.unavailable.fetch_add(1, Ordering::Relaxed);
+        }
+        self.inner
+            .dispatcher
+            .metrics()
+            .delivery(&EventLabel::unknown(), answer.reason());
+        self.remember_refused(answer, None, size, source);
+        answer
+    }
+
+    /// Keeps a refusal in the bounded ring; only refusals take its lock.
+    fn remember_refused(
+        &self,
+        answer: Answer,
+        check: Option<&'static str>,
+        size: Option<u64>,
+        source: Option<SocketAddr>,
+    ) {
+        self.inner.refused.record(Refused {
+            at: self.inner.clock.now(),
+            provider: self.inner.provider_name,
+            status: answer.status().as_u16(),
+            reason: answer.reason(),
+            check,
+            size,
+            source,
+        });
+    }
+
+    /// Steps 1 to 6 of the delivery; `facts` gets the event type (for the metrics) and
+    /// the failed check (for the refusal record) once known.
+    async fn decide(&self, request: Request, span: &tracing::Span, facts: &mut Facts) -> Answer {
         let inner = &*self.inner;
         if inner.closed.load(Ordering::Acquire) {
             return Answer::unavailable("shutting down", inner.retry_after_secs);
@@ -117,11 +182,11 @@ impl Receiver {
         if request.body().len() > inner.body_limit {
             return Answer::payload_too_large();
         }
-        let delivery = match self.verify(request) {
+        let delivery = match self.verify(request, &mut facts.check) {
             Ok(delivery) => delivery,
             Err(answer) => return answer,
         };
-        *event_type = inner.dispatcher.metrics().label(delivery.event_type());
+        facts.event_type = inner.dispatcher.metrics().label(delivery.event_type());
         span.record("event_type", delivery.event_type());
         span.record("dedupe_key", delivery.dedupe_key());
         match inner.dispatcher.route(delivery.event_type()) {
@@ -135,7 +200,11 @@ impl Receiver {
         }
     }
 
-    fn verify(&self, request: Request) -> Result<Verified, Answer> {
+    fn verify(
+        &self,
+        request: Request,
+        check: &mut Option<&'static str>,
+    ) -> Result<Verified, Answer> {
         let inner = &*self.inner;
         let now = inner.clock.now();
         Verified::check(&*inner.provider, &inner.secrets, request, now).map_err(|rejection| {
@@ -147,12 +216,13 @@ impl Receiver {
                         .metrics()
                         .verification_failure(error.check());
                     tracing::warn!(check = error.check(), %error, "signature rejected");
-                    Answer::new(StatusCode::UNAUTHORIZED, "invalid signature")
+                    *check = Some(error.check());
+                    Answer::invalid_signature()
                 }
                 Rejection::Envelope(error) => {
                     inner.stats.malformed.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(%error, "verified body is not a valid envelope");
-                    Answer::new(StatusCode::BAD_REQUEST, "malformed body")
+                    Answer::malformed_body()
                 }
             }
         })
@@ -191,21 +261,24 @@ impl Receiver {
         }
     }
 
-    /// The largest body accepted, in bytes; adapters enforce it while reading.
+    /// The largest body accepted, in bytes: the builder's
+    /// [`body_limit`](ReceiverBuilder::body_limit), else the provider's
+    /// ([`Provider::body_limit`]).
     pub fn body_limit(&self) -> usize {
         self.inner.body_limit
     }
 
-    /// Reads a body through the adapter's `read`, giving up after the receiver's body
-    /// read timeout (408): a client dripping its body cannot hold a worker forever.
-    pub async fn read_body<F>(&self, read: F) -> Result<bytes::Bytes, Answer>
-    where
-        F: std::future::Future<Output = Result<bytes::Bytes, Answer>>,
-    {
-        match crate::timeout::within(self.inner.body_read_timeout, read).await {
-            Ok(read) => read,
-            Err(_) => Err(Answer::body_timed_out()),
-        }
+    /// The body bytes held right now by requests being read and decided, never more
+    /// than the builder's [`bytes_in_flight`](ReceiverBuilder::bytes_in_flight).
+    pub fn bytes_in_flight(&self) -> usize {
+        self.inner.budget.used()
+    }
+
+    /// The requests refused lately (401, 400, 413, 408, 503), newest first: at most the
+    /// builder's [`refused_capacity`](ReceiverBuilder::refused_capacity) (default 1000).
+    /// See [`Refused`] for what each holds, and an example.
+    pub fn refused(&self) -> Vec<Refused> {
+        self.inner.refused.newest_first()
     }
 
     /// The provider.
@@ -244,6 +317,12 @@ fn interned(name: &str) -> &'static str {
     let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
     names.push(leaked);
     leaked
+}
+
+/// What [`Receiver::receive`] learns of a delivery on its way to the answer.
+struct Facts {
+    event_type: EventLabel,
+    check: Option<&'static str>,
 }
 
 fn unavailable_reason(error: &SinkError) -> &'static str {
@@ -304,7 +383,9 @@ pub struct ReceiverBuilder<H> {
     secrets: Vec<Secret>,
     sink: Option<Arc<dyn Sink>>,
     clock: Clock,
-    body_limit: usize,
+    body_limit: Option<usize>,
+    bytes_in_flight: usize,
+    refused_capacity: usize,
     body_read_timeout: Duration,
     handler_timeout: Duration,
     retry: RetryPolicy,
@@ -319,7 +400,9 @@ impl<H: Handler> ReceiverBuilder<H> {
             secrets: Vec::new(),
             sink: None,
             clock: Clock::system(),
-            body_limit: 1024 * 1024,
+            body_limit: None,
+            bytes_in_flight: DEFAULT_BYTES_IN_FLIGHT,
+            refused_capacity: DEFAULT_REFUSED_KEPT,
             body_read_timeout: Duration::from_secs(10),
             handler_timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
@@ -358,9 +441,85 @@ impl<H: Handler> ReceiverBuilder<H> {
         self
     }
 
-    /// The largest body accepted, in bytes (default 1 MiB); larger ones get 413.
+    /// The largest body accepted, in bytes; larger ones get 413, as soon as the limit
+    /// is passed or up front from a larger `Content-Length`. By default the provider's
+    /// own ([`Provider::body_limit`]: 25 MiB for GitHub, 1 MiB for the others).
     pub fn body_limit(mut self, bytes: usize) -> Self {
-        self.body_limit = bytes;
+        self.body_limit = Some(bytes);
+        self
+    }
+
+    /// The most body bytes the receiver holds at once for requests being read and
+    /// decided, all requests together (default 64 MiB). It keeps memory bounded when
+    /// many large bodies arrive at once: a request whose declared `Content-Length`, or
+    /// whose next chunk, does not fit in what is left is answered 503 with
+    /// `Retry-After` at once, and the sender retries it later. A request gives its bytes
+    /// back when it is answered; what an accepted event holds afterwards is bounded by
+    /// the sink (a [`MemorySink`]'s capacity).
+    ///
+    /// Raised to the body limit when lower, so one delivery at the limit always fits.
+    ///
+    /// ```
+    /// # use webhook_core::futures::future::BoxFuture;
+    /// # use webhook_core::{Ack, Context, DispatchError, Handler, Verified};
+    /// use webhook_core::providers::GitHub;
+    /// use webhook_core::{Receiver, Secret};
+    /// # struct Repo;
+    /// # impl Handler for Repo {
+    /// #     type Provider = GitHub;
+    /// #     const EVENTS: &'static [&'static str] = &[];
+    /// #     fn route(&self, _: &str) -> Option<Ack> { None }
+    /// #     fn handle<'a>(&'a self, _: &'a Verified, _: Context) -> BoxFuture<'a, Result<(), DispatchError>> {
+    /// #         Box::pin(async { Ok(()) })
+    /// #     }
+    /// # }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// // At most four 25 MiB pushes (GitHub's limit) read at once.
+    /// let receiver = Receiver::builder(Repo)
+    ///     .secret(Secret::new("my-github-secret").unwrap())
+    ///     .bytes_in_flight(100 * 1024 * 1024)
+    ///     .build();
+    /// assert_eq!(receiver.body_limit(), 25 * 1024 * 1024);
+    /// # }
+    /// ```
+    pub fn bytes_in_flight(mut self, bytes: usize) -> Self {
+        self.bytes_in_flight = bytes;
+        self
+    }
+
+    /// How many refused requests [`Receiver::refused`] remembers (default 1000); the
+    /// oldest is forgotten first. 0 remembers none.
+    ///
+    /// ```
+    /// # use webhook_core::futures::future::BoxFuture;
+    /// # use webhook_core::{Ack, Context, DispatchError, Handler, Verified};
+    /// use webhook_core::providers::ModemPay;
+    /// use webhook_core::testing::{FakeDelivery, test_secret};
+    /// use webhook_core::Receiver;
+    /// # struct Payments;
+    /// # impl Handler for Payments {
+    /// #     type Provider = ModemPay;
+    /// #     const EVENTS: &'static [&'static str] = &[];
+    /// #     fn route(&self, _: &str) -> Option<Ack> { None }
+    /// #     fn handle<'a>(&'a self, _: &'a Verified, _: Context) -> BoxFuture<'a, Result<(), DispatchError>> {
+    /// #         Box::pin(async { Ok(()) })
+    /// #     }
+    /// # }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let receiver = Receiver::builder(Payments).secret(test_secret()).refused_capacity(2).build();
+    /// let unsigned = FakeDelivery::new(ModemPay::default(), "charge.succeeded", serde_json::json!({ "id": "ch_1" }))
+    ///     .unsigned();
+    /// for _ in 0..3 {
+    ///     unsigned.clone().send(&receiver).await;
+    /// }
+    /// assert_eq!(receiver.refused().len(), 2);
+    /// assert_eq!(receiver.refused()[0].check, Some("missing_header"));
+    /// # }
+    /// ```
+    pub fn refused_capacity(mut self, entries: usize) -> Self {
+        self.refused_capacity = entries;
         self
     }
 
@@ -406,9 +565,11 @@ impl<H: Handler> ReceiverBuilder<H> {
             .iter()
             .map(|entry| entry.name)
             .collect();
+        let provider_name = interned(provider.name());
+        let body_limit = self.body_limit.unwrap_or_else(|| provider.body_limit());
         let dispatcher = Dispatcher::new(
             Arc::new(self.handler),
-            interned(provider.name()),
+            provider_name,
             catalogue,
             self.handler_timeout,
             self.retry,
@@ -417,13 +578,16 @@ impl<H: Handler> ReceiverBuilder<H> {
         sink.start(dispatcher.clone());
         let inner = Inner {
             provider,
+            provider_name,
             secrets: self.secrets,
             dispatcher,
             sink,
             clock: self.clock,
-            body_limit: self.body_limit,
+            body_limit,
             body_read_timeout: self.body_read_timeout,
             retry_after_secs: self.retry_after_secs,
+            budget: Budget::new(self.bytes_in_flight.max(body_limit)),
+            refused: RefusedLog::new(self.refused_capacity),
             closed: AtomicBool::new(false),
             stats: Counters::default(),
         };

@@ -112,6 +112,11 @@ impl Provider for Bamotf {
     fn catalogue(&self) -> &[CatalogueEntry] {
         &CATALOGUE
     }
+
+    /// bamotf documents no cap on a delivery's size: the default 1 MiB.
+    fn body_limit(&self) -> usize {
+        crate::provider::DEFAULT_BODY_LIMIT
+    }
 }
 
 // ---------------------------------------------------------------------------------

@@ -143,4 +143,9 @@ impl Provider for GitHub {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         (body, headers)
     }
+
+    /// GitHub docs: "Payloads are capped at 25 MB"; 25 MiB holds that whichever MB is meant.
+    fn body_limit(&self) -> usize {
+        25 * 1024 * 1024
+    }
 }

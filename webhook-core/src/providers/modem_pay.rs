@@ -123,6 +123,11 @@ impl Provider for ModemPay {
     fn catalogue(&self) -> &[CatalogueEntry] {
         &CATALOGUE
     }
+
+    /// Modem Pay documents no cap on a delivery's size: the default 1 MiB.
+    fn body_limit(&self) -> usize {
+        crate::provider::DEFAULT_BODY_LIMIT
+    }
 }
 
 // ---------------------------------------------------------------------------------

@@ -96,4 +96,9 @@ impl Provider for StandardWebhooks {
         }
         (body, headers)
     }
+
+    /// The spec sets no cap (it recommends payloads under 20 kB): the default 1 MiB.
+    fn body_limit(&self) -> usize {
+        crate::provider::DEFAULT_BODY_LIMIT
+    }
 }

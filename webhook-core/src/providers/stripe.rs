@@ -136,4 +136,9 @@ impl Provider for Stripe {
         );
         (body, headers)
     }
+
+    /// Stripe documents no cap on an event's size: the default 1 MiB.
+    fn body_limit(&self) -> usize {
+        crate::provider::DEFAULT_BODY_LIMIT
+    }
 }
