@@ -1,6 +1,7 @@
 //! `PostgresInbox`: one inbox table shared by many replicas.
 
 mod admin;
+mod console;
 mod listen;
 mod store;
 
