@@ -68,10 +68,7 @@ impl ConsoleToken {
         if token.chars().count() < 16 {
             return Err(TokenError::TooShort);
         }
-        if token
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control())
-        {
+        if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(TokenError::BadCharacter);
         }
         Ok(Self(token))
@@ -155,9 +152,7 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 /// Whether a session cookie value is the one `token` gives (in constant time).
@@ -211,7 +206,10 @@ mod tests {
     #[test]
     fn cookies_and_bearer_tokens_are_read_from_headers() {
         let mut headers = HeaderMap::new();
-        headers.insert("cookie", "a=1; webhook_console_csrf=abc; b=2".parse().unwrap());
+        headers.insert(
+            "cookie",
+            "a=1; webhook_console_csrf=abc; b=2".parse().unwrap(),
+        );
         headers.insert("authorization", "bearer  tok".parse().unwrap());
         assert_eq!(cookie(&headers, CSRF_COOKIE), Some("abc"));
         assert_eq!(cookie(&headers, SESSION_COOKIE), None);

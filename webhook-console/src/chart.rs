@@ -142,8 +142,11 @@ pub(crate) fn quantile(histogram: &[u64], q: f64) -> Option<u64> {
 }
 
 /// The quantiles drawn and summarised: (label, q, class).
-pub(crate) const QUANTILES: [(&str, f64, &str); 3] =
-    [("p50", 0.5, "p50"), ("p90", 0.9, "p90"), ("p99", 0.99, "p99")];
+pub(crate) const QUANTILES: [(&str, f64, &str); 3] = [
+    ("p50", 0.5, "p50"),
+    ("p90", 0.9, "p90"),
+    ("p99", 0.99, "p99"),
+];
 
 /// Receipt-to-done time per minute: p50, p90 and p99 as lines on a log scale.
 pub(crate) fn settle_times(minutes: &[MinuteActivity], id: &str) -> Markup {
@@ -206,7 +209,8 @@ mod tests {
 
     #[test]
     fn lines_break_where_values_are_missing() {
-        let path = line_path([Some((1.0, 2.0)), Some((3.0, 4.0)), None, Some((5.0, 6.0))].into_iter());
+        let path =
+            line_path([Some((1.0, 2.0)), Some((3.0, 4.0)), None, Some((5.0, 6.0))].into_iter());
         assert_eq!(path, "M1.0 2.0 L3.0 4.0 M5.0 6.0");
     }
 }

@@ -103,7 +103,9 @@ impl Filter {
             ("event", self.event.clone()),
             (
                 "state",
-                self.state.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                self.state
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
             ),
             ("q", self.q.clone()),
             ("since", self.since.clone()),

@@ -408,7 +408,13 @@ pub(crate) fn deliveries(
     // Only the first page refreshes itself: an older page stays where the reader is.
     let live_url = ctx.url(&format!("/deliveries?{}", filter.query(&[])));
     if before.is_none() {
-        layout(ctx, "Deliveries", Nav::Deliveries, head, Some((live_url, table)))
+        layout(
+            ctx,
+            "Deliveries",
+            Nav::Deliveries,
+            head,
+            Some((live_url, table)),
+        )
     } else {
         layout(
             ctx,
@@ -432,9 +438,16 @@ fn truncate(text: &str, chars: usize) -> String {
 /// Whether a header's value is a credential or signature, shown masked.
 pub(crate) fn is_sensitive(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    ["signature", "token", "secret", "api-key", "apikey", "password"]
-        .iter()
-        .any(|word| name.contains(word))
+    [
+        "signature",
+        "token",
+        "secret",
+        "api-key",
+        "apikey",
+        "password",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
         || matches!(
             name.as_str(),
             "authorization" | "proxy-authorization" | "cookie" | "set-cookie" | "x-hub-signature"
@@ -526,7 +539,7 @@ pub(crate) fn delivery(
                         State::Dead => li {
                             span.dot.dead {} "Dead " (when_full(ctx, row.finished_at))
                             @if let Some(finished) = row.finished_at {
-                                " — " (time::span(finished.duration_since(row.received_at).unwrap_or_default())) " after receipt"
+                                " — " (time::millis(finished.duration_since(row.received_at).unwrap_or_default().as_millis() as u64)) " after receipt"
                             }
                             @if let Some(error) = &row.last_error { pre.error { (error) } }
                         },
@@ -582,7 +595,12 @@ pub(crate) fn delivery(
 }
 
 /// The confirmation of a bulk replay: how many, of which filter.
-pub(crate) fn replay_confirm(ctx: &Ctx, filter: &Filter, count: u64, newest: Option<i64>) -> Markup {
+pub(crate) fn replay_confirm(
+    ctx: &Ctx,
+    filter: &Filter,
+    count: u64,
+    newest: Option<i64>,
+) -> Markup {
     let described = filter.describe();
     let head = html! {
         p.crumbs { a href=(ctx.url(&format!("/deliveries?{}", filter.query(&[])))) { "Deliveries" } " / Replay" }
@@ -678,7 +696,13 @@ pub(crate) fn refused(ctx: &Ctx, entries: Option<&[RefusedEntry]>) -> Markup {
             }
         }
     };
-    layout(ctx, "Refused", Nav::Refused, head, Some((ctx.url("/refused"), content)))
+    layout(
+        ctx,
+        "Refused",
+        Nav::Refused,
+        head,
+        Some((ctx.url("/refused"), content)),
+    )
 }
 
 /// The sign-in form (answered with 401 to a browser that is not signed in).
@@ -729,7 +753,13 @@ pub(crate) fn error(ctx: &Ctx, title: &str, detail: &str) -> Markup {
         now: ctx.now,
         refresh_ms: ctx.refresh_ms,
     };
-    layout(if ctx.fragment { &fragment } else { ctx }, title, Nav::None, head, None)
+    layout(
+        if ctx.fragment { &fragment } else { ctx },
+        title,
+        Nav::None,
+        head,
+        None,
+    )
 }
 
 /// The page of a console that nobody may use yet.

@@ -69,7 +69,8 @@ pub(crate) async fn handle(inner: &Inner, request: Request<Bytes>) -> Response<B
         refresh_ms: inner.refresh.as_millis(),
         fragment: headers.contains_key(FRAGMENT_HEADER),
     };
-    let set_nonce = fresh_nonce.then(|| cookie(CSRF_COOKIE, &nonce, &ctx.base, secure, SESSION_SECS));
+    let set_nonce =
+        fresh_nonce.then(|| cookie(CSRF_COOKIE, &nonce, &ctx.base, secure, SESSION_SECS));
     let mut reply = route(inner, &request, &path, &method, &nonce, &mut ctx, secure).await;
     if let Some(set_nonce) = set_nonce {
         reply = reply.header(header::SET_COOKIE, set_nonce);
@@ -195,7 +196,11 @@ async fn route(
                 return Reply::text(StatusCode::UNAUTHORIZED, "signed out")
                     .header(header::WWW_AUTHENTICATE, "Bearer");
             } else {
-                let next = if method == Method::GET { here(request, path) } else { "/".to_owned() };
+                let next = if method == Method::GET {
+                    here(request, path)
+                } else {
+                    "/".to_owned()
+                };
                 return Reply::html(StatusCode::UNAUTHORIZED, pages::sign_in(ctx, &next, false))
                     .header(header::WWW_AUTHENTICATE, "Bearer");
             }
@@ -281,10 +286,12 @@ async fn overview(inner: &Inner, ctx: &Ctx) -> Result<Reply, InboxError> {
     let stats = inner.inbox.stats().await?;
     let since = ctx.now - Duration::from_secs(3600);
     let activity = inner.inbox.activity(since).await?;
-    let refused = inner
-        .refused
-        .as_ref()
-        .map(|log| log.recent().iter().filter(|entry| entry.at >= since).count());
+    let refused = inner.refused.as_ref().map(|log| {
+        log.recent()
+            .iter()
+            .filter(|entry| entry.at >= since)
+            .count()
+    });
     Ok(Reply::html(
         StatusCode::OK,
         pages::overview(ctx, &stats, &activity, refused),
@@ -384,7 +391,11 @@ async fn replay_matching(
     let Some(up_to) = fields.get("up_to").and_then(|id| id.parse::<i64>().ok()) else {
         return Ok(Reply::html(
             StatusCode::BAD_REQUEST,
-            pages::error(ctx, "Nothing to replay", "The form names no newest delivery."),
+            pages::error(
+                ctx,
+                "Nothing to replay",
+                "The form names no newest delivery.",
+            ),
         ));
     };
     let replayed = inner
@@ -425,13 +436,17 @@ async fn purge(
     let Some(before) = fields.get("before").and_then(|date| time::parse(date)) else {
         return Ok(Reply::html(
             StatusCode::BAD_REQUEST,
-            pages::error(ctx, "No date", "Choose the date before which done deliveries go."),
+            pages::error(
+                ctx,
+                "No date",
+                "Choose the date before which done deliveries go.",
+            ),
         ));
     };
     let purged = inner.inbox.purge_done_before(before).await?;
-    Ok(Reply::see_other(ctx.url(&format!(
-        "/purge?purged={purged}"
-    ))))
+    Ok(Reply::see_other(
+        ctx.url(&format!("/purge?purged={purged}")),
+    ))
 }
 
 fn refused(inner: &Inner, ctx: &Ctx) -> Reply {
