@@ -82,3 +82,8 @@ mod read;
 mod reply;
 
 pub use configure::configure;
+
+#[cfg(feature = "console")]
+mod console;
+#[cfg(feature = "console")]
+pub use console::{console, console_with};

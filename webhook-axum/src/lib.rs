@@ -119,3 +119,8 @@ mod reply;
 mod router;
 
 pub use router::router;
+
+#[cfg(feature = "console")]
+mod console;
+#[cfg(feature = "console")]
+pub use console::{console, console_with};
