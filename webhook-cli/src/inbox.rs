@@ -68,6 +68,23 @@ enum Action {
         #[arg(long, requires = "dead")]
         event: Option<String>,
     },
+    /// Serve the inbox console (overview, deliveries, replays) on http://BIND:PORT/.
+    ///
+    /// Access: with WEBHOOK_CONSOLE_TOKEN set, the token (as `Authorization: Bearer`, or
+    /// typed into the sign-in form); without it, anyone who reaches the address, so it
+    /// binds a loopback address only (another --bind without a token is refused).
+    /// Ctrl-C stops it.
+    Serve {
+        /// The port (0: any free one, printed at start).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The address to bind; anything but loopback needs WEBHOOK_CONSOLE_TOKEN.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Show no action: no replay, no purge.
+        #[arg(long)]
+        read_only: bool,
+    },
     /// Delete done rows that finished more than DURATION ago.
     Purge {
         /// How old a done row must be, e.g. `30d`, `12h`, `90m`, `45s`.
@@ -96,6 +113,18 @@ pub(crate) fn run(args: InboxArgs) -> Outcome {
                 replay_dead(&open(db).await?, event.as_deref(), as_json).await
             }
             Action::Purge { done_before } => purge(&open(db).await?, done_before, as_json).await,
+            Action::Serve {
+                port,
+                bind,
+                read_only,
+            } => {
+                let args = crate::serve::ServeArgs {
+                    bind,
+                    port,
+                    read_only,
+                };
+                crate::serve::serve(open(db).await?, args).await
+            }
         }
     })
 }

@@ -12,6 +12,7 @@ mod http;
 mod inbox;
 mod listen;
 mod providers;
+mod serve;
 mod sign;
 mod trigger;
 mod verify;
@@ -66,7 +67,7 @@ enum Command {
     /// generated and printed. Ctrl-C stops it (exit 0).
     Listen(listen::ListenArgs),
     /// Inspect, migrate and repair a durable inbox: status, migrate, stats, list, show,
-    /// replay, purge.
+    /// replay, purge, and serve its web console.
     ///
     /// --db is a SQLite file (it must exist) or a postgres:// URL. Every action takes
     /// --json for machine-readable output. `stats` prints one `state count` line per
