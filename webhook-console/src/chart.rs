@@ -172,9 +172,13 @@ pub(crate) fn settle_times(minutes: &[MinuteActivity], id: &str) -> Markup {
                 text class="axis" x=(fmt(LEFT - 6.0)) y=(fmt(y_of(*tick) + 4.0)) text-anchor="end" { (crate::time::millis(*tick)) }
             }
             @for (_, q, class) in QUANTILES {
-                path class=(format!("line {class}")) d=(line_path(minutes.iter().enumerate().map(|(at, m)| {
+                @let points: Vec<Option<(f64, f64)>> = minutes.iter().enumerate().map(|(at, m)| {
                     quantile(&m.settle_histogram, q).map(|ms| (LEFT + slot * (at as f64 + 0.5), y_of(ms)))
-                }))) {}
+                }).collect();
+                path class=(format!("line {class}")) d=(line_path(points.iter().copied())) {}
+                @for (x, y) in points.iter().flatten() {
+                    circle class=(format!("point {class}")) cx=(fmt(*x)) cy=(fmt(*y)) r="2.2" {}
+                }
             }
             (minute_axis(minutes.len()))
         }

@@ -385,7 +385,7 @@ pub(crate) fn deliveries(
                             td { (badge(row.state)) }
                             td { (row.provider) }
                             td { code { (row.event_type) } }
-                            td.key { code { (row.dedupe_key) } }
+                            td.dedupe { code { (row.dedupe_key) } }
                             td.num { (row.attempts) }
                             td { (when(ctx, row.received_at)) }
                             td.error { @if let Some(error) = &row.last_error { span title=(error) { (truncate(error, 90)) } } }
