@@ -19,8 +19,9 @@ const ALL_ROWS: u32 = u32::MAX;
 #[derive(Debug, Args)]
 pub(crate) struct InboxArgs {
     /// The inbox: a SQLite file path (`sqlite:` prefix allowed) or a `postgres://` URL.
-    #[arg(long)]
-    db: String,
+    /// Required; before or after the action (`webhook inbox serve --db URL`).
+    #[arg(long, global = true)]
+    db: Option<String>,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
@@ -96,7 +97,12 @@ enum Action {
 /// Runs `webhook inbox`.
 pub(crate) fn run(args: InboxArgs) -> Outcome {
     block_on(async move {
-        let (db, as_json) = (args.db.as_str(), args.json);
+        let Some(db) = args.db.as_deref() else {
+            return Err(Failure::usage(
+                "--db is required: a SQLite file or a postgres:// URL",
+            ));
+        };
+        let as_json = args.json;
         check_exists(db)?;
         match args.action {
             Action::Status => status(db, as_json).await,

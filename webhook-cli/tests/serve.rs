@@ -24,7 +24,7 @@ impl Serve {
         let binary = assert_cmd::cargo::cargo_bin("webhook");
         let mut command = Command::new(binary);
         command
-            .args(["inbox", "--db", db, "serve", "--port", "0"])
+            .args(["inbox", "serve", "--db", db, "--port", "0"])
             .args(args)
             .env_remove("WEBHOOK_CONSOLE_TOKEN")
             .stdout(Stdio::piped())

@@ -140,6 +140,9 @@ pub(crate) struct Inner {
     /// The key of the CSRF tokens: derived from the access token when there is one (so
     /// every replica of an app agrees), random per process otherwise.
     pub(crate) csrf_key: [u8; 32],
+    /// The overview's figures of the last few seconds, shared by every open overview,
+    /// so that many viewers cost the database what one does.
+    pub(crate) overview: std::sync::Mutex<Option<routes::Overview>>,
 }
 
 impl std::fmt::Debug for Console {
@@ -176,6 +179,7 @@ impl Console {
                 refresh: Duration::from_secs(5),
                 page_size: 50,
                 csrf_key: auth::random_key(),
+                overview: std::sync::Mutex::new(None),
             }),
         }
     }
@@ -193,6 +197,7 @@ impl Console {
                     refresh: inner.refresh,
                     page_size: inner.page_size,
                     csrf_key: inner.csrf_key,
+                    overview: std::sync::Mutex::new(None),
                 };
                 change(&mut copy);
                 self.inner = Arc::new(copy);

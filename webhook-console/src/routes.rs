@@ -1,11 +1,11 @@
 //! Who may do what, and which page answers which request.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use http::header::{self, HeaderMap};
 use http::{Method, Request, Response, StatusCode};
-use webhook_inbox::{InboxError, Replay};
+use webhook_inbox::{Activity, InboxError, Replay, Stats};
 
 use crate::auth::{self, CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE};
 use crate::form::{self, Filter};
@@ -222,6 +222,8 @@ async fn route(
         if entry != Entry::Bearer && !csrf_ok(&fields) {
             return forbidden_csrf(ctx);
         }
+        // An action changes the figures: the next overview reads them again.
+        *inner.overview.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let result = match segments.as_slice() {
             ["deliveries", id, "replay"] => match id.parse() {
                 Ok(id) => replay_one(inner, ctx, id).await,
@@ -282,10 +284,41 @@ fn failed(ctx: &Ctx, error: &InboxError) -> Reply {
     )
 }
 
+/// The overview's figures, and when they were read.
+pub(crate) struct Overview {
+    read_at: Instant,
+    stats: Stats,
+    activity: Activity,
+}
+
+/// How long the overview's figures are shared before they are read again.
+const OVERVIEW_FRESH: Duration = Duration::from_secs(2);
+
 async fn overview(inner: &Inner, ctx: &Ctx) -> Result<Reply, InboxError> {
-    let stats = inner.inbox.stats().await?;
     let since = ctx.now - Duration::from_secs(3600);
-    let activity = inner.inbox.activity(since).await?;
+    let cached = {
+        let cache = inner.overview.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .as_ref()
+            .filter(|figures| figures.read_at.elapsed() < OVERVIEW_FRESH)
+            .map(|figures| (figures.stats, figures.activity.clone()))
+    };
+    let (stats, activity) = match cached {
+        Some(figures) => figures,
+        None => {
+            let (stats, activity) = webhook_core::futures::future::try_join(
+                inner.inbox.stats(),
+                inner.inbox.activity(since),
+            )
+            .await?;
+            *inner.overview.lock().unwrap_or_else(|e| e.into_inner()) = Some(Overview {
+                read_at: Instant::now(),
+                stats,
+                activity: activity.clone(),
+            });
+            (stats, activity)
+        }
+    };
     let refused = inner.refused.as_ref().map(|log| {
         log.recent()
             .iter()

@@ -26,7 +26,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use webhook_console::{Console, ConsoleToken, MountPath};
+use webhook_console::{Console, ConsoleToken, MountPath, RefusedEntry, RefusedLog};
 use webhook_core::futures::future::BoxFuture;
 use webhook_core::providers::ModemPay;
 use webhook_core::testing::{FakeDelivery, test_secret};
@@ -65,6 +65,34 @@ impl Handler for Payments {
             }
             Ok(())
         })
+    }
+}
+
+/// What the receiver refused, as a test log: a bad signature from a script-carrying
+/// "reason", an oversized body.
+struct Refused;
+
+impl RefusedLog for Refused {
+    fn recent(&self) -> Vec<RefusedEntry> {
+        let now = std::time::SystemTime::now();
+        vec![
+            RefusedEntry {
+                at: now - Duration::from_secs(42),
+                provider: "modem-pay".into(),
+                status: 401,
+                reason: "signature mismatch <img src=x onerror=\"window.__xss='refused'\">".into(),
+                size: Some(734),
+                source: Some("203.0.113.9:40112".parse().unwrap()),
+            },
+            RefusedEntry {
+                at: now - Duration::from_secs(600),
+                provider: "bamotf".into(),
+                status: 413,
+                reason: "payload too large".into(),
+                size: Some(2_400_000),
+                source: Some("198.51.100.23:51200".parse().unwrap()),
+            },
+        ]
     }
 }
 
@@ -245,7 +273,8 @@ async fn the_console_in_a_browser() {
         .1;
     let console = Console::new(inbox.clone())
         .token(ConsoleToken::new(TOKEN).unwrap())
-        .refresh_every(Duration::from_secs(1));
+        .refresh_every(Duration::from_secs(1))
+        .refused_log(Refused);
     let read_only = Console::new(inbox.clone())
         .behind_app_auth()
         .read_only(true);
@@ -346,11 +375,17 @@ async fn the_console_in_a_browser() {
         assert!(browser.text(&browser.one("pre.body")).contains("<img src=x onerror="));
         assert_nothing_ran(&browser, "/console");
         shot(&browser, "delivery-xss");
-        for path in ["/", "/deliveries", "/deliveries?state=dead", "/replay?state=dead"] {
+        for path in ["/", "/deliveries", "/deliveries?state=dead", "/replay?state=dead", "/refused"] {
             browser.goto(&format!("{base}{path}"));
             assert_eq!(browser.status(), 200, "{path}");
             assert_nothing_ran(&browser, "/console");
+            let name = path.trim_start_matches('/').replace(['?', '=', '/'], "-");
+            shot(&browser, &format!("page-{name}"));
         }
+        // The refused requests are listed, newest first.
+        let refused = browser.text(&browser.one("main table"));
+        assert!(refused.contains("203.0.113.9:40112"), "{refused}");
+        assert!(refused.find("modem-pay").unwrap() < refused.find("bamotf").unwrap());
         // And the policy would stop a script even if markup got in.
         browser.run(
             "document.body.insertAdjacentHTML('beforeend', '<img src=\"nothing.png\" onerror=\"window.__csp=1\">');",

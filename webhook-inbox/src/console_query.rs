@@ -589,32 +589,43 @@ macro_rules! console_queries {
                 let since_ms = $crate::unix_ms::from_time(since).div_euclid(60_000) * 60_000;
                 let now_ms = $crate::unix_ms::from_time(std::time::SystemTime::now());
                 let mut activity = $crate::console_query::Activity::empty(since_ms, now_ms);
-                let received: Vec<(i64, i64)> = sqlx::query_as(&$dialect.received_per_minute())
-                    .bind(since_ms)
-                    .bind(since_ms)
-                    .bind(since_ms)
-                    .bind(since_ms)
-                    .fetch_all(self.pool())
+                // Five statements, each through an index of its rows, run side by side.
+                let received_sql = $dialect.received_per_minute();
+                let failed_sql = $dialect.failed_per_minute();
+                let done_sql = $dialect.done_per_minute();
+                let oldest_sql = $dialect.oldest_unhandled();
+                let (received, failed, done, oldest, dead) =
+                    webhook_core::futures::future::try_join5(
+                        sqlx::query_as::<_, (i64, i64)>(&received_sql)
+                            .bind(since_ms)
+                            .bind(since_ms)
+                            .bind(since_ms)
+                            .bind(since_ms)
+                            .fetch_all(self.pool()),
+                        sqlx::query_as::<_, (i64, i64)>(&failed_sql)
+                            .bind(since_ms)
+                            .bind(since_ms)
+                            .fetch_all(self.pool()),
+                        sqlx::query_as::<_, (i64, i64, i64)>(&done_sql)
+                            .bind(since_ms)
+                            .fetch_all(self.pool()),
+                        sqlx::query_scalar::<_, Option<i64>>(&oldest_sql).fetch_one(self.pool()),
+                        sqlx::query_as::<_, (String, i64)>(
+                            $crate::console_query::DEAD_BY_EVENT_TYPE,
+                        )
+                        .fetch_all(self.pool()),
+                    )
                     .await?;
                 for (minute, count) in received {
                     if let Some(entry) = activity.minute_mut(minute) {
                         entry.received += u64::try_from(count).unwrap_or(0);
                     }
                 }
-                let failed: Vec<(i64, i64)> = sqlx::query_as(&$dialect.failed_per_minute())
-                    .bind(since_ms)
-                    .bind(since_ms)
-                    .fetch_all(self.pool())
-                    .await?;
                 for (minute, count) in failed {
                     if let Some(entry) = activity.minute_mut(minute) {
                         entry.failed += u64::try_from(count).unwrap_or(0);
                     }
                 }
-                let done: Vec<(i64, i64, i64)> = sqlx::query_as(&$dialect.done_per_minute())
-                    .bind(since_ms)
-                    .fetch_all(self.pool())
-                    .await?;
                 for (minute, bucket, count) in done {
                     if let Some(entry) = activity.minute_mut(minute) {
                         let count = u64::try_from(count).unwrap_or(0);
@@ -627,14 +638,7 @@ macro_rules! console_queries {
                         }
                     }
                 }
-                let oldest: Option<i64> = sqlx::query_scalar(&$dialect.oldest_unhandled())
-                    .fetch_one(self.pool())
-                    .await?;
                 activity.oldest_unhandled = oldest.map($crate::unix_ms::to_time);
-                let dead: Vec<(String, i64)> =
-                    sqlx::query_as($crate::console_query::DEAD_BY_EVENT_TYPE)
-                        .fetch_all(self.pool())
-                        .await?;
                 activity.dead_by_event_type = dead
                     .into_iter()
                     .map(|(event_type, count)| (event_type, u64::try_from(count).unwrap_or(0)))
