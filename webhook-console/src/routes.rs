@@ -485,7 +485,7 @@ async fn purge(
 fn refused(inner: &Inner, ctx: &Ctx) -> Reply {
     let entries = inner.refused.as_ref().map(|log| {
         let mut entries = log.recent();
-        entries.sort_by(|a, b| b.at.cmp(&a.at));
+        entries.sort_by_key(|entry| std::cmp::Reverse(entry.at));
         entries
     });
     Reply::html(StatusCode::OK, pages::refused(ctx, entries.as_deref()))
