@@ -16,7 +16,7 @@ use crate::unix_ms::{self, serde_opt_time, serde_time};
 /// optional; the parts that are set must all match.
 ///
 /// ```
-/// use std::time::SystemTime;
+/// use std::time::{Duration, SystemTime};
 /// use webhook_inbox::{DeliveryFilter, State};
 ///
 /// let last_hour_dead = DeliveryFilter::new()
