@@ -254,7 +254,12 @@ pub(crate) fn overview(
                                 tr {
                                     td { a href=(ctx.url(&format!("/deliveries?{}", Filter { state: Some(State::Dead), event: event_type.clone(), ..Filter::default() }.query(&[])))) { code { (event_type) } } }
                                     td.num { (count) }
-                                    td { meter min="0" max=(max_dead) value=(count) aria-label=(format!("{count} of {max_dead}")) {} }
+                                    td {
+                                        svg.share viewBox="0 0 100 8" role="img" aria-label=(format!("{count} of the largest type's {max_dead}")) {
+                                            rect.track x="0" y="0" width="100" height="8" rx="2" {}
+                                            rect.fill x="0" y="0" width=(format!("{:.1}", 100.0 * *count as f64 / max_dead.max(1) as f64)) height="8" rx="2" {}
+                                        }
+                                    }
                                     @if !ctx.read_only {
                                         td { a href=(ctx.url(&format!("/replay?{}", Filter { state: Some(State::Dead), event: event_type.clone(), ..Filter::default() }.query(&[])))) { "Replay…" } }
                                     }
