@@ -101,6 +101,11 @@ impl ConsoleToken {
     }
 }
 
+/// A key for `purpose` derived from `secret`.
+pub(crate) fn derive_key(secret: &[u8], purpose: &[u8]) -> [u8; 32] {
+    mac(secret, purpose)
+}
+
 /// HMAC-SHA256 of `message` under `key`.
 fn mac(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");

@@ -140,6 +140,8 @@ pub(crate) struct Inner {
     /// The key of the CSRF tokens: derived from the access token when there is one (so
     /// every replica of an app agrees), random per process otherwise.
     pub(crate) csrf_key: [u8; 32],
+    /// Whether [`Console::csrf_secret`] chose the CSRF key (a token then leaves it).
+    pub(crate) csrf_pinned: bool,
     /// The overview's figures of the last few seconds, shared by every open overview,
     /// so that many viewers cost the database what one does.
     pub(crate) overview: std::sync::Mutex<Option<routes::Overview>>,
@@ -179,6 +181,7 @@ impl Console {
                 refresh: Duration::from_secs(5),
                 page_size: 50,
                 csrf_key: auth::random_key(),
+                csrf_pinned: false,
                 overview: std::sync::Mutex::new(None),
             }),
         }
@@ -197,6 +200,7 @@ impl Console {
                     refresh: inner.refresh,
                     page_size: inner.page_size,
                     csrf_key: inner.csrf_key,
+                    csrf_pinned: inner.csrf_pinned,
                     overview: std::sync::Mutex::new(None),
                 };
                 change(&mut copy);
@@ -211,8 +215,30 @@ impl Console {
     #[must_use]
     pub fn token(self, token: ConsoleToken) -> Self {
         self.edit(|inner| {
-            inner.csrf_key = token.derive(b"webhook-console csrf v1");
+            if !inner.csrf_pinned {
+                inner.csrf_key = token.derive(b"webhook-console csrf v1");
+            }
             inner.access = Access::Token(Arc::new(token));
+        })
+    }
+
+    /// Derives the CSRF tokens' key from `secret` (at least 16 bytes, e.g. the app's own
+    /// session secret), so that every replica of the app accepts the forms any of them
+    /// served. Without it the key comes from the console token, or, behind the app's
+    /// own authentication, is random per process: then a form served by one replica is
+    /// refused by another (403, "Form expired") unless requests stick to a replica.
+    ///
+    /// # Panics
+    ///
+    /// When `secret` is shorter than 16 bytes.
+    #[must_use]
+    pub fn csrf_secret(self, secret: impl AsRef<[u8]>) -> Self {
+        let secret = secret.as_ref();
+        assert!(secret.len() >= 16, "a CSRF secret needs at least 16 bytes");
+        let key = auth::derive_key(secret, b"webhook-console csrf v1");
+        self.edit(|inner| {
+            inner.csrf_key = key;
+            inner.csrf_pinned = true;
         })
     }
 

@@ -763,3 +763,37 @@ async fn assets_are_embedded_and_served_without_sign_in() {
         StatusCode::METHOD_NOT_ALLOWED
     );
 }
+
+#[tokio::test]
+async fn replicas_sharing_a_csrf_secret_accept_each_others_forms() {
+    let db = Db::sqlite();
+    let (inbox, ids) = standard(&db).await;
+    let replica = || {
+        Console::new(inbox.clone())
+            .behind_app_auth()
+            .csrf_secret("the app's own session secret")
+    };
+    let mut first = Client::new(replica());
+    let csrf = first.get(&format!("/deliveries/{}", ids[1])).await.csrf();
+    // The same browser (its cookies), served next by another replica.
+    let mut second = Client::new(replica());
+    second.cookies = first.cookies.clone();
+    let replayed = second
+        .post(
+            &format!("/deliveries/{}/replay", ids[1]),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(replayed.status, StatusCode::SEE_OTHER);
+    assert_eq!(state_of(&inbox, ids[1]).await, "pending");
+    // Without the shared secret, each process has its own key.
+    let mut third = Client::new(Console::new(inbox.clone()).behind_app_auth());
+    third.cookies = first.cookies.clone();
+    let refused = third
+        .post(
+            &format!("/deliveries/{}/replay", ids[2]),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
