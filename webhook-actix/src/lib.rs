@@ -85,3 +85,8 @@ mod headers;
 mod reply;
 
 pub use configure::configure;
+
+#[cfg(feature = "console")]
+mod console;
+#[cfg(feature = "console")]
+pub use console::{console, console_with};

@@ -161,3 +161,8 @@ mod router;
 
 pub use extract::{Webhook, WebhookRejection, WebhookSecrets};
 pub use router::router;
+
+#[cfg(feature = "console")]
+mod console;
+#[cfg(feature = "console")]
+pub use console::{console, console_with};

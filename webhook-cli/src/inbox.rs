@@ -25,9 +25,10 @@ const ALL_ROWS: u32 = u32::MAX;
 /// The arguments of `webhook inbox` (its help is on the subcommand in `main.rs`).
 #[derive(Debug, Args)]
 pub(crate) struct InboxArgs {
-    /// The inbox: a SQLite file path (`sqlite:` prefix allowed) or a `postgres://` URL
+    /// The inbox: a SQLite file path (`sqlite:` prefix allowed) or a `postgres://` URL,
+    /// before or after the action (`webhook inbox serve --db URL`)
     /// [default: `WEBHOOK_INBOX`, else `DATABASE_URL`].
-    #[arg(long, env = INBOX_ENV, hide_env_values = true)]
+    #[arg(long, global = true, env = INBOX_ENV, hide_env_values = true)]
     db: Option<String>,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
@@ -76,6 +77,23 @@ enum Action {
         #[arg(long, requires = "dead")]
         event: Option<String>,
     },
+    /// Serve the inbox console (overview, deliveries, replays) on http://BIND:PORT/.
+    ///
+    /// Access: with WEBHOOK_CONSOLE_TOKEN set, the token (as `Authorization: Bearer`, or
+    /// typed into the sign-in form); without it, anyone who reaches the address, so it
+    /// binds a loopback address only (another --bind without a token is refused).
+    /// Ctrl-C stops it.
+    Serve {
+        /// The port (0: any free one, printed at start).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The address to bind; anything but loopback needs WEBHOOK_CONSOLE_TOKEN.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Show no action: no replay, no purge.
+        #[arg(long)]
+        read_only: bool,
+    },
     /// Delete done rows that finished more than DURATION ago.
     Purge {
         /// How old a done row must be, e.g. `30d`, `12h`, `90m`, `45s`.
@@ -105,6 +123,18 @@ pub(crate) fn run(args: InboxArgs) -> Outcome {
                 replay_dead(&open(db).await?, event.as_deref(), as_json).await
             }
             Action::Purge { done_before } => purge(&open(db).await?, done_before, as_json).await,
+            Action::Serve {
+                port,
+                bind,
+                read_only,
+            } => {
+                let args = crate::serve::ServeArgs {
+                    bind,
+                    port,
+                    read_only,
+                };
+                crate::serve::serve(open(db).await?, args).await
+            }
         }
     })
 }

@@ -17,6 +17,7 @@ mod inbox;
 mod listen;
 mod providers;
 mod secrets;
+mod serve;
 mod sign;
 mod trigger;
 mod verify;
@@ -74,7 +75,7 @@ enum Command {
     /// base64, valid for every provider) is generated and printed. Ctrl-C stops it (exit 0).
     Listen(listen::ListenArgs),
     /// Inspect, migrate and repair a durable inbox: status, migrate, stats, list, show,
-    /// replay, purge.
+    /// replay, purge, and serve its web console.
     ///
     /// --db is a SQLite file (it must exist) or a postgres:// URL; without it the
     /// WEBHOOK_INBOX environment variable is read, then DATABASE_URL. Every action takes

@@ -4,6 +4,7 @@ use std::time::SystemTime;
 
 use webhook_core::futures::future::BoxFuture;
 
+use crate::console_query::{Activity, DeliveryFilter};
 use crate::error::InboxError;
 use crate::row::{InboxEntry, InboxRow, ListFilter, Replay, Stats};
 
@@ -51,6 +52,48 @@ pub trait Admin: Send + Sync {
     /// Deletes done rows finished before `before` (after that, a redelivery of one of
     /// them would run again). Returns how many.
     fn purge_done_before(&self, before: SystemTime) -> BoxFuture<'_, Result<u64, InboxError>>;
+
+    /// Each provider with stored rows, in order (at most 100).
+    fn providers(&self) -> BoxFuture<'_, Result<Vec<String>, InboxError>>;
+
+    /// A page of the rows `filter` matches, newest first: at most `limit` rows with ids
+    /// below `before` (the last id of the previous page; `None` for the first). Each
+    /// page costs about the same however deep it is (keyset, not offset).
+    fn deliveries(
+        &self,
+        filter: DeliveryFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<InboxRow>, InboxError>>;
+
+    /// How many rows `filter` matches, and the id of the newest of them (for
+    /// [`Admin::replay_matching`]'s `up_to`, so that a replay confirmed for a count
+    /// leaves the rows that arrived since alone).
+    fn count(
+        &self,
+        filter: DeliveryFilter,
+    ) -> BoxFuture<'_, Result<(u64, Option<i64>), InboxError>>;
+
+    /// Puts every row `filter` matches with an id at most `up_to` back to pending with
+    /// its attempts reset, except rows a worker is running; a few hundred rows per
+    /// statement, so intake is never held up for long. Returns how many.
+    fn replay_matching(
+        &self,
+        filter: DeliveryFilter,
+        up_to: i64,
+    ) -> BoxFuture<'_, Result<u64, InboxError>>;
+
+    /// Receipts, completions and failures per minute since `since`, how long the
+    /// completions took, the oldest row not yet handled and the dead letters by event
+    /// type.
+    fn activity(&self, since: SystemTime) -> BoxFuture<'_, Result<Activity, InboxError>>;
+
+    /// Row `id`'s body exactly as received, or `None` when there is no such row.
+    fn raw_body(&self, id: i64) -> BoxFuture<'_, Result<Option<bytes::Bytes>, InboxError>>;
+
+    /// How many done rows finished before `before` (what
+    /// [`Admin::purge_done_before`] would delete).
+    fn count_done_before(&self, before: SystemTime) -> BoxFuture<'_, Result<u64, InboxError>>;
 }
 
 /// Stats from `(state, count)` pairs as the backends' `GROUP BY state` returns them.
@@ -149,6 +192,8 @@ macro_rules! impl_admin {
                     Ok(purged.rows_affected())
                 })
             }
+
+            $crate::console_query::admin_console_methods!();
         }
     };
 }

@@ -7,6 +7,7 @@ use webhook_core::{Dispatcher, Sink, SinkError, Submitted, Verified};
 
 use crate::admin::Admin;
 use crate::config::InboxConfig;
+use crate::console_query::{Activity, DeliveryFilter};
 use crate::error::InboxError;
 use crate::migrate::SchemaStatus;
 #[cfg(feature = "postgres")]
@@ -211,5 +212,45 @@ impl Admin for Inbox {
 
     fn purge_done_before(&self, before: SystemTime) -> BoxFuture<'_, Result<u64, InboxError>> {
         self.kind().purge_done_before(before)
+    }
+
+    fn providers(&self) -> BoxFuture<'_, Result<Vec<String>, InboxError>> {
+        self.kind().providers()
+    }
+
+    fn deliveries(
+        &self,
+        filter: DeliveryFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> BoxFuture<'_, Result<Vec<InboxRow>, InboxError>> {
+        self.kind().deliveries(filter, before, limit)
+    }
+
+    fn count(
+        &self,
+        filter: DeliveryFilter,
+    ) -> BoxFuture<'_, Result<(u64, Option<i64>), InboxError>> {
+        self.kind().count(filter)
+    }
+
+    fn replay_matching(
+        &self,
+        filter: DeliveryFilter,
+        up_to: i64,
+    ) -> BoxFuture<'_, Result<u64, InboxError>> {
+        self.kind().replay_matching(filter, up_to)
+    }
+
+    fn activity(&self, since: SystemTime) -> BoxFuture<'_, Result<Activity, InboxError>> {
+        self.kind().activity(since)
+    }
+
+    fn raw_body(&self, id: i64) -> BoxFuture<'_, Result<Option<bytes::Bytes>, InboxError>> {
+        self.kind().raw_body(id)
+    }
+
+    fn count_done_before(&self, before: SystemTime) -> BoxFuture<'_, Result<u64, InboxError>> {
+        self.kind().count_done_before(before)
     }
 }

@@ -98,6 +98,7 @@ compile_error!(
 
 mod admin;
 mod config;
+mod console_query;
 mod engine;
 mod error;
 mod inbox;
@@ -117,6 +118,7 @@ mod sqlite;
 
 pub use admin::Admin;
 pub use config::InboxConfig;
+pub use console_query::{Activity, DeliveryFilter, MinuteActivity, SETTLE_BUCKETS_MS};
 pub use error::InboxError;
 pub use inbox::Inbox;
 pub use migrate::{MigrationInfo, SchemaStatus};

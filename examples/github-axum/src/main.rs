@@ -2,13 +2,15 @@
 //!
 //! Env: `PORT` (3002), `GITHUB_WEBHOOK_SECRET` (a demo secret is generated and printed
 //! when unset), `WEBHOOK_INBOX` (`memory`, a SQLite path or a Postgres URL; default
-//! `webhooks.db`).
+//! `webhooks.db`), `WEBHOOK_CONSOLE_TOKEN` (the inbox console at `/console`; a
+//! token is generated and printed when unset).
 
 use std::time::Duration;
 
 use example_github_axum::{Repo, app};
 use example_support::{
-    Config, Ledger, init_logging, install_metrics, print_banner, shutdown_signal, with_sink,
+    Config, Ledger, console, init_logging, install_metrics, print_banner, print_console,
+    shutdown_signal, with_sink_and_inbox,
 };
 use webhook_core::Receiver;
 
@@ -23,7 +25,8 @@ async fn main() -> Result<(), String> {
         ledger: Ledger::from_env()?,
     })
     .secret(config.secret.clone());
-    let receiver = with_sink(builder, &config.inbox).await?.build();
+    let (builder, inbox) = with_sink_and_inbox(builder, &config.inbox).await?;
+    let receiver = builder.build();
 
     let address = format!("127.0.0.1:{}", config.port);
     let listener = tokio::net::TcpListener::bind(&address)
@@ -38,13 +41,21 @@ async fn main() -> Result<(), String> {
     );
 
     let metrics_route = axum::routing::get(move || std::future::ready(metrics.render()));
-    axum::serve(
-        listener,
-        app(receiver.clone()).route("/metrics", metrics_route),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| e.to_string())?;
+    let mut routes = app(receiver.clone()).route("/metrics", metrics_route);
+    // The inbox console, behind its token (see `example_support::console`).
+    if let Some(inbox) = inbox {
+        routes = routes.nest(
+            "/console",
+            webhook_axum::console_with(console(inbox)?.refused_log(receiver.clone())),
+        );
+        print_console(Some(&format!("http://{address}/console")));
+    } else {
+        print_console(None);
+    }
+    axum::serve(listener, routes)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
     // Intake has stopped: now let the accepted events finish.
     receiver.shutdown(Duration::from_secs(20)).await;
     Ok(())

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine;
+use webhook_console::{Console, ConsoleToken};
 use webhook_core::{MemorySink, ReceiverBuilder, Secret};
 use webhook_inbox::{Inbox, InboxConfig};
 
@@ -172,6 +173,50 @@ fn inbox_config() -> Result<InboxConfig, String> {
         .parse()
         .map_err(|_| format!("WEBHOOK_INBOX_LEASE_MS must be milliseconds, not `{ms}`"))?;
     Ok(config.lease(Duration::from_millis(ms)))
+}
+
+/// Like [`with_sink`], and also hands back the durable inbox (none for `memory`), for
+/// the inbox console.
+pub async fn with_sink_and_inbox<H: webhook_core::Handler>(
+    builder: ReceiverBuilder<H>,
+    inbox: &str,
+) -> Result<(ReceiverBuilder<H>, Option<Inbox>), String> {
+    if inbox == "memory" {
+        return Ok((with_sink(builder, inbox).await?, None));
+    }
+    let opened = Inbox::open_with(inbox, inbox_config()?)
+        .await
+        .map_err(|e| format!("WEBHOOK_INBOX={inbox}: {e}"))?;
+    Ok((builder.sink(opened.clone()), Some(opened)))
+}
+
+/// The variable holding the inbox console's token.
+pub const CONSOLE_TOKEN_VAR: &str = "WEBHOOK_CONSOLE_TOKEN";
+
+/// The inbox console over `inbox`, guarded by the token in `WEBHOOK_CONSOLE_TOKEN`, or
+/// by a generated one (from the operating system's random source) that is printed
+/// once, as the demo secret is.
+pub fn console(inbox: Inbox) -> Result<Console, String> {
+    let token = match std::env::var(CONSOLE_TOKEN_VAR) {
+        Ok(token) => ConsoleToken::new(token).map_err(|e| format!("{CONSOLE_TOKEN_VAR}: {e}"))?,
+        Err(_) => {
+            let token = ConsoleToken::generate();
+            println!(
+                "{CONSOLE_TOKEN_VAR} is not set; using a generated console token: {}",
+                token.expose()
+            );
+            token
+        }
+    };
+    Ok(Console::new(inbox).token(token))
+}
+
+/// Prints where the console is, or why there is none.
+pub fn print_console(url: Option<&str>) {
+    match url {
+        Some(url) => println!("inbox console: {url} (sign in with the console token)"),
+        None => println!("inbox console: none (WEBHOOK_INBOX=memory keeps no inbox to show)"),
+    }
 }
 
 /// Installs the Prometheus recorder: the framework's metrics (see

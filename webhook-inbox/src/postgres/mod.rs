@@ -2,6 +2,7 @@
 
 mod admin;
 mod connect;
+mod console;
 mod listen;
 mod store;
 

@@ -1,6 +1,7 @@
 //! `SqliteInbox`: the embedded durable inbox, one SQLite file on one machine.
 
 mod admin;
+mod console;
 mod group_commit;
 mod store;
 
