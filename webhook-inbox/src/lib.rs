@@ -70,7 +70,7 @@
 //! # }
 //!
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let inbox = SqliteInbox::open("webhooks.db").await?.with_config(InboxConfig::new().workers(8));
+//! let inbox = SqliteInbox::open_with("webhooks.db", InboxConfig::new().workers(8)).await?;
 //! let receiver = Receiver::builder(Payments)
 //!     .secret(Secret::new("my-modem-pay-secret")?)
 //!     .sink(inbox)
@@ -86,10 +86,15 @@ compile_error!(
 );
 
 mod admin;
+mod backlog;
 mod config;
 mod engine;
 mod error;
+mod group_commit;
 mod inbox;
+mod lease;
+mod multi_row;
+mod pool_statements;
 mod record;
 mod row;
 mod sql;

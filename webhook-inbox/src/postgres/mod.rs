@@ -1,7 +1,9 @@
 //! `PostgresInbox`: one inbox table shared by many replicas.
 
-mod admin;
+mod intake;
 mod listen;
+mod schema;
+mod statements;
 mod store;
 
 use std::str::FromStr;
@@ -9,14 +11,12 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use webhook_core::futures::future::BoxFuture;
-use webhook_core::{Dispatcher, Sink, SinkError, Submitted, Verified};
 
 use self::store::PgStore;
 use crate::config::InboxConfig;
-use crate::engine::Engine;
+use crate::engine::{Durable, Engine};
 use crate::error::InboxError;
-use crate::record::NewRow;
+use crate::store::Store;
 
 /// The Postgres statements: the clock is the database's (replicas agree on it), and a
 /// claim skips rows other replicas are claiming.
@@ -29,10 +29,7 @@ mod sql {
     );
 }
 
-const SCHEMA: &str = include_str!("schema.sql");
-
-/// Serialises table creation between replicas connecting at once.
-const SCHEMA_LOCK: i64 = 0x0077_6562_686f_6f6b; // "webhook"
+crate::pool_statements::impl_pool_statements!(PgPool, sql);
 
 /// Connections in each replica's pool: workers, heartbeats, the listener, submits
 /// and admin.
@@ -56,62 +53,56 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// use webhook_inbox::{InboxConfig, PostgresInbox};
 ///
 /// # #[tokio::main] async fn main() -> Result<(), webhook_inbox::InboxError> {
-/// let inbox = PostgresInbox::connect("postgres://app@db.internal/app")
-///     .await?
-///     .with_config(InboxConfig::new().workers(8));
+/// let url = "postgres://app@db.internal/app";
+/// let inbox = PostgresInbox::connect_with(url, InboxConfig::new().workers(8)).await?;
 /// # let _ = inbox; Ok(()) }
 /// ```
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct PostgresInbox {
     engine: Engine<PgStore>,
 }
 
-impl std::fmt::Debug for PostgresInbox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresInbox")
-            .field("schema", &self.engine.store().schema())
-            .field("config", self.engine.config())
-            .finish_non_exhaustive()
-    }
-}
-
 impl PostgresInbox {
-    /// Connects to the database at `url` and creates the inbox table in its current
-    /// schema if missing (`CREATE TABLE IF NOT EXISTS` at connect, no migration tool).
+    /// [`PostgresInbox::connect_with`] the default configuration.
     pub async fn connect(url: &str) -> Result<Self, InboxError> {
-        let pool = pool(PgConnectOptions::from_str(url)?).await?;
-        Self::prepare(pool, "").await
+        Self::connect_with(url, InboxConfig::new()).await
     }
 
-    /// Like [`PostgresInbox::connect`], with the table in `schema` (created if
+    /// Connects to the database at `url`, creates the inbox table in its current schema
+    /// if missing (`CREATE TABLE IF NOT EXISTS` at connect, no migration tool) and runs
+    /// the inbox with `config` (workers, leases, retention, capacity).
+    pub async fn connect_with(url: &str, config: InboxConfig) -> Result<Self, InboxError> {
+        let pool = pool(PgConnectOptions::from_str(url)?).await?;
+        Self::prepare(pool, None, config).await
+    }
+
+    /// Like [`PostgresInbox::connect_with`], with the table in `schema` (created if
     /// missing): several inboxes, or test runs, can share one database.
-    pub async fn connect_with_schema(url: &str, schema: &str) -> Result<Self, InboxError> {
+    pub async fn connect_with_schema(
+        url: &str,
+        schema: &str,
+        config: InboxConfig,
+    ) -> Result<Self, InboxError> {
         if !is_identifier(schema) {
             return Err(InboxError::SchemaName(schema.to_owned()));
         }
         let options = PgConnectOptions::from_str(url)?.options([("search_path", schema)]);
-        let create = format!("CREATE SCHEMA IF NOT EXISTS {schema};");
-        Self::prepare(pool(options).await?, &create).await
+        Self::prepare(pool(options).await?, Some(schema), config).await
     }
 
-    async fn prepare(pool: PgPool, create_schema: &str) -> Result<Self, InboxError> {
-        let ddl = format!("SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); {create_schema} {SCHEMA}");
-        sqlx::raw_sql(&ddl).execute(&pool).await?;
+    async fn prepare(
+        pool: PgPool,
+        create_schema: Option<&str>,
+        config: InboxConfig,
+    ) -> Result<Self, InboxError> {
+        schema::apply(&pool, create_schema).await?;
         let schema: String = sqlx::query_scalar("SELECT CAST(current_schema() AS TEXT)")
             .fetch_one(&pool)
             .await?;
+        let store = PgStore::new(pool, schema, &config);
         Ok(Self {
-            engine: Engine::new(PgStore::new(pool, schema)),
+            engine: Engine::new(store, config),
         })
-    }
-
-    /// Replaces the configuration (workers, leases, retention, capacity). Call before
-    /// the inbox is given to a receiver.
-    #[must_use]
-    pub fn with_config(self, config: InboxConfig) -> Self {
-        Self {
-            engine: self.engine.with_config(config),
-        }
     }
 
     /// The connection pool, e.g. to check its settings. Writing to `webhook_inbox`
@@ -119,7 +110,14 @@ impl PostgresInbox {
     pub fn pool(&self) -> &PgPool {
         self.engine.store().pool()
     }
+
+    /// The inbox as the traits it implements, through its engine.
+    fn durable(&self) -> &dyn Durable {
+        &self.engine
+    }
 }
+
+crate::engine::impl_sink_and_admin!(PostgresInbox);
 
 /// A pool whose every connection commits synchronously, whatever the server default,
 /// and plans without bitmap scans.
@@ -148,34 +146,4 @@ fn is_identifier(name: &str) -> bool {
     first
         && name.len() <= 63
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
-impl Sink for PostgresInbox {
-    fn start(&self, dispatcher: Dispatcher) {
-        if self.engine.start(dispatcher) {
-            let store = self.engine.store();
-            let poll = self.engine.config().poll_interval;
-            self.engine
-                .spawn_background(listen::wake_on_notify(store.clone(), poll));
-        }
-    }
-
-    fn submit(&self, delivery: Verified) -> BoxFuture<'_, Result<Submitted, SinkError>> {
-        Box::pin(async move {
-            self.engine.admit()?;
-            let max_pending = self.engine.config().max_pending;
-            self.engine
-                .store()
-                .submit(NewRow::of(&delivery), max_pending)
-                .await
-        })
-    }
-
-    fn idle(&self) -> BoxFuture<'_, ()> {
-        Box::pin(self.engine.idle())
-    }
-
-    fn shutdown(&self, deadline: Duration) -> BoxFuture<'_, ()> {
-        Box::pin(self.engine.shutdown(deadline))
-    }
 }
