@@ -20,6 +20,10 @@
 //!   with `FOR UPDATE SKIP LOCKED`, wake-ups with `LISTEN/NOTIFY`.
 //! - [`Inbox`]: either one, chosen from a `--db` string.
 //!
+//! Each takes its [`InboxConfig`] (workers, leases, retention, capacity) when it is
+//! opened: [`SqliteInbox::open_with`], [`PostgresInbox::connect_with`],
+//! [`Inbox::open_with`]; `open` and `connect` take the default.
+//!
 //! Both keep one row per `(provider, dedupe_key)`: a redelivery of a stored event is a
 //! duplicate (answered 200, no new work) unless the event is dead, in which case it is
 //! revived. Operators inspect and replay rows through the [`Admin`] trait.
@@ -85,23 +89,36 @@ compile_error!(
     "`webhook-inbox` needs a backend: enable its `sqlite` feature, its `postgres` feature, or both"
 );
 
+// How the crate reads: `store` is the contract a backend fulfils (`Store`, with the
+// statements every backend runs on its pool in `pool_statements`); `engine` runs any
+// store as a `Sink` (workers from `worker`, the lease rule in `lease`) and `admin` as an
+// `Admin`. What the backends share of group commit is in `group_commit` and `backlog`,
+// their SQL in `sql` (multi-row statements put together by `multi_row`), rows and
+// deliveries in `record`. Then each backend: `sqlite` (its `writer` runs every change)
+// and `postgres`.
+
+// The public API.
 mod admin;
-mod backlog;
 mod config;
-mod engine;
 mod error;
-mod group_commit;
 mod inbox;
-mod lease;
-mod multi_row;
-mod pool_statements;
-mod record;
 mod row;
-mod sql;
 mod state;
+
+// The contract and the engine over it.
+mod engine;
+mod lease;
+mod pool_statements;
 mod store;
-mod unix_ms;
 mod worker;
+
+// What the backends share.
+mod backlog;
+mod group_commit;
+mod multi_row;
+mod record;
+mod sql;
+mod unix_ms;
 
 #[cfg(feature = "postgres")]
 mod postgres;
