@@ -76,6 +76,7 @@ impl<S: Store> Engine<S> {
         }
     }
 
+    /// The backend.
     pub(crate) fn store(&self) -> &S {
         &self.store
     }

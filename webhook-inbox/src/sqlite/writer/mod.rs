@@ -65,12 +65,7 @@ pub(super) fn spawn(
     wakeup: Arc<Notify>,
 ) -> WriterQueue {
     let (queue, jobs) = mpsc::channel(QUEUE);
-    let writer = Writer {
-        path,
-        connection: Some(connection),
-        backlog: Backlog::new(COUNT_RULE),
-        capacity,
-    };
+    let writer = Writer::new(path, Some(connection), capacity);
     tokio::spawn(run(writer, wakeup, jobs));
     WriterQueue::new(queue)
 }
@@ -85,6 +80,17 @@ struct Writer {
 }
 
 impl Writer {
+    /// A writer on `connection` to the file at `path`, or (none) on a connection it
+    /// opens for its first round; it has not counted the backlog yet.
+    fn new(path: PathBuf, connection: Option<Connection>, capacity: u64) -> Self {
+        Self {
+            path,
+            connection,
+            backlog: Backlog::new(COUNT_RULE),
+            capacity,
+        }
+    }
+
     /// Runs a round; blocks on SQLite. After a failure the connection is dropped, in
     /// case it broke, and the backlog counted again.
     fn round(&mut self, round: &mut Round) -> rusqlite::Result<Replies> {
@@ -121,12 +127,7 @@ async fn run(mut writer: Writer, wakeup: Arc<Notify>, mut jobs: mpsc::Receiver<J
                 // dropped with it, so each requester hears the writer stopped (a submit
                 // is answered 503, never 200). Start again from a new connection.
                 tracing::error!(%error, "inbox writer round failed");
-                writer = Writer {
-                    path: path.clone(),
-                    connection: None,
-                    backlog: Backlog::new(COUNT_RULE),
-                    capacity,
-                };
+                writer = Writer::new(path.clone(), None, capacity);
                 continue;
             }
         };
