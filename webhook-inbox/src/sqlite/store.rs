@@ -1,5 +1,6 @@
-//! The backend contract on SQLite: every change through the writer, the shared
-//! statements on the pool.
+//! The backend contract on SQLite: stores, claims, lease extensions and settles through
+//! the writer (which makes every routine change), the statements both backends share
+//! (counting, releasing, pruning, the admin API) on the pool.
 
 use std::path::PathBuf;
 use std::sync::Arc;
