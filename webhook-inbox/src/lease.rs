@@ -1,8 +1,8 @@
 //! The lease rule: whose a running row is, by name, and how its attempt is recorded.
 //!
 //! An inbox instance (one per open, named by the process id and a random part, hex
-//! only) names each claim its workers make `<instance>/<claim number>`, and each row a
-//! claim takes gets an owner of its own under it, so that recording one row's outcome
+//! only) names each [`Claim`] its workers make `<instance>/<claim number>`, and each row
+//! a claim takes gets an owner of its own under it, so that recording one row's outcome
 //! can never match another row, nor a later claim of the same row:
 //!
 //! - `<claim>/<row id>` ([`row_owner`]) for a row the claim statement took; the
@@ -48,6 +48,16 @@ impl Instance {
     pub(crate) fn released(&self) -> String {
         format!("{}/%", self.name)
     }
+}
+
+/// A claim a worker makes: its name, how long it leases the rows it takes, and how
+/// many it takes at most.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Claim {
+    /// `<instance>/<claim number>` ([`Instance::next_claim`]).
+    pub(crate) name: String,
+    pub(crate) lease: Duration,
+    pub(crate) limit: usize,
 }
 
 /// The owner of row `id` taken by the claim statement for the claim named `claim`.

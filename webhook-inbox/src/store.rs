@@ -9,7 +9,7 @@ use webhook_core::Verified;
 
 use crate::error::InboxError;
 use crate::group_commit::SubmitResult;
-use crate::lease::Settle;
+use crate::lease::{Claim, Settle};
 #[cfg(doc)]
 use crate::lease::{handed_owner, row_owner};
 use crate::pool_statements::PoolStatements;
@@ -49,17 +49,13 @@ pub(crate) trait Store: Clone + Send + Sync + 'static {
     /// database fails.
     fn submit(&self, delivery: Verified) -> impl Future<Output = SubmitResult> + Send;
 
-    /// Claims up to `limit` of the oldest due rows (pending, failed and due, or running
-    /// with an expired lease) for the claim named `claim`, each leased until `lease`
-    /// from now to an owner of its own under it ([`row_owner`], or [`handed_owner`]
+    /// Takes up to the claim's limit of the oldest due rows (pending, failed and due, or
+    /// running with an expired lease), each leased until the claim's lease from now to
+    /// an owner of its own under the claim's name ([`row_owner`], or [`handed_owner`]
     /// for a row stored in the same commit and handed straight to the claim), counting
     /// one more attempt. In no particular order.
-    fn claim(
-        &self,
-        claim: &str,
-        lease: Duration,
-        limit: usize,
-    ) -> impl Future<Output = Result<Vec<Claimed>, InboxError>> + Send;
+    fn claim(&self, claim: &Claim)
+    -> impl Future<Output = Result<Vec<Claimed>, InboxError>> + Send;
 
     /// Extends `owner`'s lease on row `id`; false when the lease is no longer theirs.
     fn extend(
@@ -78,9 +74,7 @@ pub(crate) trait Store: Clone + Send + Sync + 'static {
     fn settle_and_claim(
         &self,
         settles: &[Settle],
-        claim: &str,
-        lease: Duration,
-        limit: usize,
+        claim: &Claim,
     ) -> impl Future<Output = SettledAndClaimed> + Send;
 
     /// Woken when rows may have become due (new, revived, replayed or released).

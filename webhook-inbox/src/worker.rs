@@ -13,7 +13,7 @@ use webhook_core::Dispatcher;
 use webhook_core::futures::future::join_all;
 
 use crate::error::InboxError;
-use crate::lease::{Instance, Outcome, Settle};
+use crate::lease::{Claim, Instance, Outcome, Settle};
 use crate::store::{Claimed, Store};
 
 /// A claim whose handlers took less than this each, on average, lets the worker's next
@@ -55,14 +55,15 @@ impl<S: Store> Worker<S> {
             let wakeup = self.store.wakeup().notified();
             tokio::pin!(wakeup);
             wakeup.as_mut().enable();
-            let claim = self.instance.next_claim();
+            let claim = Claim {
+                name: self.instance.next_claim(),
+                lease: self.lease,
+                limit,
+            };
             let claimed = if finished.is_empty() {
-                self.store.claim(&claim, self.lease, limit).await
+                self.store.claim(&claim).await
             } else {
-                let (settled, claimed) = self
-                    .store
-                    .settle_and_claim(&finished, &claim, self.lease, limit)
-                    .await;
+                let (settled, claimed) = self.store.settle_and_claim(&finished, &claim).await;
                 for (settle, settled) in finished.drain(..).zip(settled) {
                     report(settle.id, settled);
                 }

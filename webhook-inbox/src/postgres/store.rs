@@ -16,7 +16,7 @@ use super::statements::DONE_ALL;
 use crate::config::InboxConfig;
 use crate::error::InboxError;
 use crate::group_commit::SubmitResult;
-use crate::lease::{Outcome, Settle};
+use crate::lease::{Claim, Outcome, Settle};
 use crate::record::{DeliveryRecord, NewRow};
 use crate::store::{Claimed, SettledAndClaimed, Store};
 use crate::unix_ms;
@@ -79,21 +79,16 @@ impl Store for PgStore {
         answer
     }
 
-    async fn claim(
-        &self,
-        claim: &str,
-        lease: Duration,
-        limit: usize,
-    ) -> Result<Vec<Claimed>, InboxError> {
+    async fn claim(&self, claim: &Claim) -> Result<Vec<Claimed>, InboxError> {
         let claimed: Vec<DeliveryRecord> = sqlx::query_as(sql::CLAIM)
-            .bind(claim)
-            .bind(unix_ms::from_duration(lease))
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .bind(&claim.name)
+            .bind(unix_ms::from_duration(claim.lease))
+            .bind(i64::try_from(claim.limit).unwrap_or(i64::MAX))
             .fetch_all(&self.pool)
             .await?;
         Ok(claimed
             .into_iter()
-            .map(|record| record.claimed(claim))
+            .map(|record| record.claimed(&claim.name))
             .collect())
     }
 
@@ -123,13 +118,7 @@ impl Store for PgStore {
 
     /// The `done` settles in one statement (a claim's quick handlers finish many rows
     /// at once), the others one by one; then the claim.
-    async fn settle_and_claim(
-        &self,
-        settles: &[Settle],
-        claim: &str,
-        lease: Duration,
-        limit: usize,
-    ) -> SettledAndClaimed {
+    async fn settle_and_claim(&self, settles: &[Settle], claim: &Claim) -> SettledAndClaimed {
         let done: Vec<&Settle> = settles.iter().filter(|settle| settle.is_done()).collect();
         let changed = match done.len() {
             0 | 1 => None,
@@ -148,7 +137,7 @@ impl Store for PgStore {
                 _ => self.settle(settle).await,
             });
         }
-        (answers, self.claim(claim, lease, limit).await)
+        (answers, self.claim(claim).await)
     }
 
     fn wakeup(&self) -> &Notify {

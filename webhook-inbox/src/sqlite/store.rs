@@ -15,7 +15,7 @@ use super::writer::{self, WriterQueue, answer};
 use crate::config::InboxConfig;
 use crate::error::InboxError;
 use crate::group_commit::SubmitResult;
-use crate::lease::Settle;
+use crate::lease::{Claim, Settle};
 use crate::store::{Claimed, SettledAndClaimed, Store};
 
 /// The SQLite pool, the writer, and the workers' wake-up.
@@ -56,13 +56,8 @@ impl Store for SqliteStore {
         self.writer.submit(delivery).await
     }
 
-    async fn claim(
-        &self,
-        claim: &str,
-        lease: Duration,
-        limit: usize,
-    ) -> Result<Vec<Claimed>, InboxError> {
-        answer(self.writer.claim(claim, lease, limit).await).await
+    async fn claim(&self, claim: &Claim) -> Result<Vec<Claimed>, InboxError> {
+        answer(self.writer.claim(claim).await).await
     }
 
     async fn extend(&self, id: i64, owner: &str, lease: Duration) -> Result<bool, InboxError> {
@@ -76,18 +71,12 @@ impl Store for SqliteStore {
     /// Every settle and the claim are queued before any is awaited, so they usually
     /// share one round (one commit, the `done`s in one statement); the writer runs
     /// settles before claims either way.
-    async fn settle_and_claim(
-        &self,
-        settles: &[Settle],
-        claim: &str,
-        lease: Duration,
-        limit: usize,
-    ) -> SettledAndClaimed {
+    async fn settle_and_claim(&self, settles: &[Settle], claim: &Claim) -> SettledAndClaimed {
         let mut queued = Vec::with_capacity(settles.len());
         for settle in settles {
             queued.push(self.writer.settle(settle).await);
         }
-        let claimed = self.writer.claim(claim, lease, limit).await;
+        let claimed = self.writer.claim(claim).await;
         let mut answers = Vec::with_capacity(queued.len());
         for settled in queued {
             answers.push(answer(settled).await);

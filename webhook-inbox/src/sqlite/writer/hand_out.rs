@@ -4,9 +4,9 @@
 //! rewrites them and reads their bodies back. A crash or shutdown treats them as any
 //! claimed row.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use crate::lease::handed_owner;
+use crate::lease::{Claim, handed_owner};
 use crate::unix_ms;
 
 /// A claim of the round that could take more rows than the table had due.
@@ -14,9 +14,7 @@ use crate::unix_ms;
 pub(super) struct Room {
     /// Which of the round's claims it is.
     pub(super) claim_at: usize,
-    /// The claim's name.
-    pub(super) claim: String,
-    pub(super) lease: Duration,
+    pub(super) claim: Claim,
     /// How many more rows it takes.
     pub(super) left: usize,
     /// How many it was handed so far.
@@ -47,8 +45,8 @@ pub(super) fn hand_out(rooms: &mut [Room], submits: usize) -> Vec<Option<HandedL
             room.handed += 1;
             Some(HandedLease {
                 claim_at: room.claim_at,
-                owner: handed_owner(&room.claim, room.handed),
-                expires_at: now.saturating_add(unix_ms::from_duration(room.lease)),
+                owner: handed_owner(&room.claim.name, room.handed),
+                expires_at: now.saturating_add(unix_ms::from_duration(room.claim.lease)),
             })
         })
         .collect()
@@ -59,12 +57,16 @@ mod tests {
     use std::time::Duration;
 
     use super::{Room, hand_out};
+    use crate::lease::Claim;
 
     fn room(claim_at: usize, left: usize) -> Room {
         Room {
             claim_at,
-            claim: format!("inst/{claim_at}"),
-            lease: Duration::from_secs(30),
+            claim: Claim {
+                name: format!("inst/{claim_at}"),
+                lease: Duration::from_secs(30),
+                limit: left,
+            },
             left,
             handed: 0,
         }

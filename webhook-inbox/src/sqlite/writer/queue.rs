@@ -8,7 +8,7 @@ use webhook_core::{SinkError, Verified};
 
 use crate::error::InboxError;
 use crate::group_commit::SubmitResult;
-use crate::lease::Settle;
+use crate::lease::{Claim, Settle};
 use crate::record::NewRow;
 use crate::store::Claimed;
 
@@ -29,11 +29,9 @@ pub(super) struct SubmitJob {
     pub(super) reply: oneshot::Sender<SubmitResult>,
 }
 
-/// Claim due rows for the claim named `claim`.
+/// Take due rows for a claim.
 pub(super) struct ClaimJob {
-    pub(super) claim: String,
-    pub(super) lease: Duration,
-    pub(super) limit: usize,
+    pub(super) claim: Claim,
     pub(super) reply: oneshot::Sender<Result<Vec<Claimed>, InboxError>>,
 }
 
@@ -78,15 +76,11 @@ impl WriterQueue {
     /// Queues a claim; [`answer`] waits for it after its round's commit.
     pub(in crate::sqlite) async fn claim(
         &self,
-        claim: &str,
-        lease: Duration,
-        limit: usize,
+        claim: &Claim,
     ) -> oneshot::Receiver<Result<Vec<Claimed>, InboxError>> {
         let (reply, answer) = oneshot::channel();
         let job = Job::Claim(ClaimJob {
-            claim: claim.to_owned(),
-            lease,
-            limit,
+            claim: claim.clone(),
             reply,
         });
         // A closed queue drops `reply`: `answer` then reports the writer stopped.

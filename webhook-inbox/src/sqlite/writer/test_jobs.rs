@@ -9,7 +9,7 @@ use webhook_core::Envelope;
 use webhook_core::dangerous::restore_verified;
 
 use super::queue::{ClaimJob, Job, SettleJob, SubmitJob};
-use crate::lease::{Outcome, Settle};
+use crate::lease::{Claim, Outcome, Settle};
 use crate::record::NewRow;
 use crate::sqlite::{connection, schema};
 
@@ -33,12 +33,14 @@ pub(super) fn submit(key: &str) -> Job {
     })
 }
 
-/// A claim of up to `limit` rows for 30 s by the claim named `claim`.
-pub(super) fn claim(claim: &str, limit: usize) -> Job {
+/// A claim named `name` of up to `limit` rows for 30 s.
+pub(super) fn claim(name: &str, limit: usize) -> Job {
     Job::Claim(ClaimJob {
-        claim: claim.to_owned(),
-        lease: Duration::from_secs(30),
-        limit,
+        claim: Claim {
+            name: name.to_owned(),
+            lease: Duration::from_secs(30),
+            limit,
+        },
         reply: oneshot::channel().0,
     })
 }

@@ -14,7 +14,7 @@ use super::statements::{self, BODY_OF_ROW, DONE_CHUNK, DONE_SIZES};
 use super::storing::store_all;
 use crate::backlog::Backlog;
 use crate::group_commit::SubmitResult;
-use crate::lease::{Outcome, Settle};
+use crate::lease::{Claim, Outcome, Settle};
 use crate::record::DeliveryRecord;
 use crate::sqlite::sql;
 use crate::store::Claimed;
@@ -174,13 +174,12 @@ fn claim_all(
     let mut claimed = Vec::with_capacity(jobs.len());
     let mut rooms = Vec::new();
     for (at, job) in jobs.iter().enumerate() {
-        let rows = claim(connection, job)?;
-        if rows.len() < job.limit {
+        let rows = claim(connection, &job.claim)?;
+        if rows.len() < job.claim.limit {
             rooms.push(Room {
                 claim_at: at,
+                left: job.claim.limit - rows.len(),
                 claim: job.claim.clone(),
-                lease: job.lease,
-                left: job.limit - rows.len(),
                 handed: 0,
             });
         }
@@ -189,22 +188,22 @@ fn claim_all(
     Ok((claimed, rooms))
 }
 
-/// The rows one claim statement took, each with its delivery rebuilt.
-fn claim(connection: &Connection, job: &ClaimJob) -> rusqlite::Result<Vec<Claimed>> {
-    let mut claim = connection.prepare_cached(sql::CLAIM)?;
-    let records: Vec<DeliveryRecord> = claim
+/// The rows the claim statement took for `claim`, each with its delivery rebuilt.
+fn claim(connection: &Connection, claim: &Claim) -> rusqlite::Result<Vec<Claimed>> {
+    let mut statement = connection.prepare_cached(sql::CLAIM)?;
+    let records: Vec<DeliveryRecord> = statement
         .query_map(
             &[
-                ("$1", &job.claim as &dyn ToSql),
-                ("$2", &unix_ms::from_duration(job.lease)),
-                ("$3", &i64::try_from(job.limit).unwrap_or(i64::MAX)),
+                ("$1", &claim.name as &dyn ToSql),
+                ("$2", &unix_ms::from_duration(claim.lease)),
+                ("$3", &i64::try_from(claim.limit).unwrap_or(i64::MAX)),
             ],
             DeliveryRecord::from_sqlite,
         )?
         .collect::<rusqlite::Result<_>>()?;
     records
         .into_iter()
-        .map(|record| Ok(with_body(connection, record)?.claimed(&job.claim)))
+        .map(|record| Ok(with_body(connection, record)?.claimed(&claim.name)))
         .collect()
 }
 
