@@ -113,7 +113,7 @@ async fn kill_9_of_one_server_fails_over_to_the_other() {
     let binary = example_binary();
     let schema = format!("e2e_failover_{:016x}", fastrand::u64(..));
     // Creates the schema and the table, and reads the rows for the checks.
-    let inbox = PostgresInbox::connect_with_schema(&url, &schema)
+    let inbox = PostgresInbox::connect_with_schema(&url, &schema, Default::default())
         .await
         .unwrap_or_else(|e| panic!("the Postgres inbox in schema {schema}: {e}"));
     let pool = inbox.pool().clone();

@@ -46,7 +46,11 @@ fn stats_reads_a_postgres_inbox_over_sslmode_require() {
     let schema = format!("inbox_cli_tls_test_{:016x}", getrandom::u64().unwrap());
     let runtime = runtime();
     let inbox = runtime
-        .block_on(PostgresInbox::connect_with_schema(&url, &schema))
+        .block_on(PostgresInbox::connect_with_schema(
+            &url,
+            &schema,
+            Default::default(),
+        ))
         .expect("an empty inbox in a fresh schema");
     let db = with_query(
         &url,

@@ -174,7 +174,7 @@ fn the_console_serves_a_postgres_inbox() {
     let schema = format!("serve_test_{}", std::process::id());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
-        webhook_inbox::PostgresInbox::connect_with_schema(&url, &schema)
+        webhook_inbox::PostgresInbox::connect_with_schema(&url, &schema, Default::default())
             .await
             .unwrap();
     });

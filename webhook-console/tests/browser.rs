@@ -209,11 +209,13 @@ async fn the_console_in_a_browser() {
 
     // The receiver, its inbox, and deliveries: three good charges and a broken one.
     let db = Db::sqlite();
-    let inbox: Inbox = db.open().await.with_config(
-        InboxConfig::new()
-            .poll_interval(Duration::from_millis(50))
-            .lease(Duration::from_secs(10)),
-    );
+    let inbox: Inbox = db
+        .open_with(
+            InboxConfig::new()
+                .poll_interval(Duration::from_millis(50))
+                .lease(Duration::from_secs(10)),
+        )
+        .await;
     let fixed = Arc::new(AtomicBool::new(false));
     let receiver = Receiver::builder(Payments {
         fixed: Arc::clone(&fixed),

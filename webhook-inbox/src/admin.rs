@@ -1,12 +1,18 @@
-//! `Admin`: what an operator (or the `webhook inbox` command) does with stored rows.
+//! `Admin`: what an operator (or the `webhook inbox` command, or the console) does with
+//! stored rows; the row queries implemented once for both backends over their shared
+//! statements ([`RowAdmin`]), the console's in `console_query`.
 
 use std::time::SystemTime;
 
 use webhook_core::futures::future::BoxFuture;
 
 use crate::console_query::{Activity, DeliveryFilter};
+use crate::engine::Engine;
 use crate::error::InboxError;
+use crate::pool_statements::PoolStatements;
 use crate::row::{InboxEntry, InboxRow, ListFilter, Replay, Stats};
+use crate::store::Store;
+use crate::unix_ms;
 
 /// Inspects and repairs an inbox: counts, listings, one row in full, replays, purges.
 ///
@@ -96,106 +102,69 @@ pub trait Admin: Send + Sync {
     fn count_done_before(&self, before: SystemTime) -> BoxFuture<'_, Result<u64, InboxError>>;
 }
 
-/// Stats from `(state, count)` pairs as the backends' `GROUP BY state` returns them.
-pub(crate) fn stats_from(counts: Vec<(String, i64)>) -> Result<Stats, InboxError> {
-    let mut stats = Stats::default();
-    for (state, count) in counts {
-        let state = state
-            .parse()
-            .map_err(|error| InboxError::corrupt(0, error))?;
-        stats.set(state, u64::try_from(count).unwrap_or(0));
+/// The row queries of [`Admin`] (all but the console's), which one engine serves for
+/// both backends; each public inbox type answers them through its engine.
+pub(crate) trait RowAdmin: Send + Sync {
+    /// [`Admin::stats`].
+    fn stats(&self) -> BoxFuture<'_, Result<Stats, InboxError>>;
+    /// [`Admin::list`].
+    fn list(&self, filter: ListFilter) -> BoxFuture<'_, Result<Vec<InboxRow>, InboxError>>;
+    /// [`Admin::get`].
+    fn get(&self, id: i64) -> BoxFuture<'_, Result<Option<InboxEntry>, InboxError>>;
+    /// [`Admin::replay`].
+    fn replay(&self, id: i64) -> BoxFuture<'_, Result<Replay, InboxError>>;
+    /// [`Admin::replay_dead`].
+    fn replay_dead<'a>(
+        &'a self,
+        event_type: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<u64, InboxError>>;
+    /// [`Admin::purge_done_before`].
+    fn purge_done_before(&self, before: SystemTime) -> BoxFuture<'_, Result<u64, InboxError>>;
+}
+
+impl<S: Store> RowAdmin for Engine<S> {
+    fn stats(&self) -> BoxFuture<'_, Result<Stats, InboxError>> {
+        Box::pin(self.store().pool().stats())
     }
-    Ok(stats)
+
+    fn list(&self, filter: ListFilter) -> BoxFuture<'_, Result<Vec<InboxRow>, InboxError>> {
+        Box::pin(async move { self.store().pool().list(&filter).await })
+    }
+
+    fn get(&self, id: i64) -> BoxFuture<'_, Result<Option<InboxEntry>, InboxError>> {
+        Box::pin(self.store().pool().get(id))
+    }
+
+    fn replay(&self, id: i64) -> BoxFuture<'_, Result<Replay, InboxError>> {
+        Box::pin(async move {
+            let pool = self.store().pool();
+            if pool.replay(id).await? {
+                self.store().wakeup().notify_waiters();
+                return Ok(Replay::Replayed);
+            }
+            Ok(match pool.exists(id).await? {
+                true => Replay::Running,
+                false => Replay::NotFound,
+            })
+        })
+    }
+
+    fn replay_dead<'a>(
+        &'a self,
+        event_type: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<u64, InboxError>> {
+        Box::pin(async move {
+            let replayed = self.store().pool().replay_dead(event_type).await?;
+            self.store().wakeup().notify_waiters();
+            Ok(replayed)
+        })
+    }
+
+    fn purge_done_before(&self, before: SystemTime) -> BoxFuture<'_, Result<u64, InboxError>> {
+        Box::pin(
+            self.store()
+                .pool()
+                .purge_done_before(unix_ms::from_time(before)),
+        )
+    }
 }
-
-/// Implements [`Admin`] for a backend's inbox type from its `sql` statements module; both
-/// backends run the same statements in their own dialect, so the Rust around them is one.
-/// The inbox's store must have `wake_workers()`, called after replays.
-macro_rules! impl_admin {
-    ($inbox:ty, $sql:ident) => {
-        impl $crate::admin::Admin for $inbox {
-            fn stats(&self) -> webhook_core::futures::future::BoxFuture<'_, Result<$crate::row::Stats, $crate::error::InboxError>> {
-                Box::pin(async move {
-                    let counts: Vec<(String, i64)> =
-                        sqlx::query_as($sql::STATS).fetch_all(self.pool()).await?;
-                    crate::admin::stats_from(counts)
-                })
-            }
-
-            fn list(&self, filter: $crate::row::ListFilter) -> webhook_core::futures::future::BoxFuture<'_, Result<Vec<$crate::row::InboxRow>, $crate::error::InboxError>> {
-                Box::pin(async move {
-                    let records: Vec<$crate::record::RowRecord> = sqlx::query_as($sql::LIST)
-                        .bind(filter.state.map(|state| state.as_str()))
-                        .bind(filter.event_type.as_deref())
-                        .bind(i64::from(filter.limit))
-                        .fetch_all(self.pool())
-                        .await?;
-                    records.into_iter().map($crate::row::InboxRow::try_from).collect()
-                })
-            }
-
-            fn get(&self, id: i64) -> webhook_core::futures::future::BoxFuture<'_, Result<Option<$crate::row::InboxEntry>, $crate::error::InboxError>> {
-                Box::pin(async move {
-                    let record: Option<$crate::record::EntryRecord> = sqlx::query_as($sql::GET)
-                        .bind(id)
-                        .fetch_optional(self.pool())
-                        .await?;
-                    record.map($crate::row::InboxEntry::try_from).transpose()
-                })
-            }
-
-            fn replay(&self, id: i64) -> webhook_core::futures::future::BoxFuture<'_, Result<$crate::row::Replay, $crate::error::InboxError>> {
-                Box::pin(async move {
-                    if sqlx::query($sql::REPLAY)
-                        .bind(id)
-                        .execute(self.pool())
-                        .await?
-                        .rows_affected()
-                        == 1
-                    {
-                        self.engine.store().wake_workers();
-                        return Ok($crate::row::Replay::Replayed);
-                    }
-                    let state: Option<String> = sqlx::query_scalar($sql::STATE_OF_ROW)
-                        .bind(id)
-                        .fetch_optional(self.pool())
-                        .await?;
-                    Ok(if state.is_some() {
-                        $crate::row::Replay::Running
-                    } else {
-                        $crate::row::Replay::NotFound
-                    })
-                })
-            }
-
-            fn replay_dead<'a>(
-                &'a self,
-                event_type: Option<&'a str>,
-            ) -> webhook_core::futures::future::BoxFuture<'a, Result<u64, $crate::error::InboxError>> {
-                Box::pin(async move {
-                    let replayed = sqlx::query($sql::REPLAY_DEAD)
-                        .bind(event_type)
-                        .execute(self.pool())
-                        .await?
-                        .rows_affected();
-                    self.engine.store().wake_workers();
-                    Ok(replayed)
-                })
-            }
-
-            fn purge_done_before(&self, before: std::time::SystemTime) -> webhook_core::futures::future::BoxFuture<'_, Result<u64, $crate::error::InboxError>> {
-                Box::pin(async move {
-                    let purged = sqlx::query($sql::PURGE_DONE)
-                        .bind($crate::unix_ms::from_time(before))
-                        .execute(self.pool())
-                        .await?;
-                    Ok(purged.rows_affected())
-                })
-            }
-
-            $crate::console_query::admin_console_methods!();
-        }
-    };
-}
-
-pub(crate) use impl_admin;

@@ -313,8 +313,12 @@ impl Dialect {
                     Some(State::Done) | None => "webhook_inbox NOT INDEXED",
                 }
             }
+            // Postgres's planner walks the primary key by itself.
             #[cfg(feature = "postgres")]
-            Self::Postgres => "webhook_inbox",
+            Self::Postgres => {
+                let _ = filter;
+                "webhook_inbox"
+            }
         }
     }
 
@@ -577,7 +581,7 @@ macro_rules! console_queries {
                     };
                     below = *lowest;
                     replayed += ids.len() as u64;
-                    self.engine.store().wake_workers();
+                    crate::store::Store::wakeup(self.engine.store()).notify_waiters();
                 }
                 Ok(replayed)
             }

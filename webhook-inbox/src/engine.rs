@@ -1,6 +1,7 @@
-//! `Engine`: the part of a durable inbox that is the same for every backend: starting
-//! workers and the pruner, `idle`, and a graceful `shutdown` that releases what it
-//! abandons.
+//! `Engine`: a durable inbox over any backend's [`Store`]: admitting submits, starting
+//! the workers and the pruner, `idle`, and a graceful `shutdown` that releases what it
+//! abandons. It is the one [`Sink`] (and, in [`crate::admin`], the one [`RowAdmin`]) that
+//! both backends' inbox types serve through.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,12 +10,15 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use webhook_core::futures::future::join_all;
-use webhook_core::{Dispatcher, SinkError};
+use webhook_core::futures::future::{BoxFuture, join_all};
+use webhook_core::{Dispatcher, Sink, SinkError, Submitted, Verified};
 
+use crate::admin::RowAdmin;
 use crate::config::InboxConfig;
+use crate::lease::Instance;
+use crate::pool_statements::PoolStatements;
 use crate::store::Store;
-use crate::worker::{Owners, Worker};
+use crate::worker::Worker;
 
 /// How often `idle` looks at the table.
 const IDLE_POLL: Duration = Duration::from_millis(10);
@@ -36,8 +40,17 @@ impl<S: Clone> Clone for Engine<S> {
     }
 }
 
+impl<S: std::fmt::Debug> std::fmt::Debug for Engine<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("store", &self.store)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
 struct Shared {
-    owners: Arc<Owners>,
+    instance: Arc<Instance>,
     started: AtomicBool,
     closed: AtomicBool,
     stop: watch::Sender<bool>,
@@ -46,9 +59,10 @@ struct Shared {
 }
 
 impl<S: Store> Engine<S> {
-    pub(crate) fn new(store: S) -> Self {
+    /// An engine over `store`, opened with `config` (which the store was opened with).
+    pub(crate) fn new(store: S, config: InboxConfig) -> Self {
         let shared = Shared {
-            owners: Arc::new(Owners::new()),
+            instance: Arc::new(Instance::new()),
             started: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             stop: watch::channel(false).0,
@@ -57,45 +71,37 @@ impl<S: Store> Engine<S> {
         };
         Self {
             store,
-            config: InboxConfig::new(),
+            config,
             shared: Arc::new(shared),
         }
     }
 
-    pub(crate) fn with_config(mut self, config: InboxConfig) -> Self {
-        self.config = config;
-        self
-    }
-
+    /// The backend.
     pub(crate) fn store(&self) -> &S {
         &self.store
     }
 
-    pub(crate) fn config(&self) -> &InboxConfig {
-        &self.config
+    /// Runs `task` until shutdown.
+    fn spawn_background(&self, task: impl Future<Output = ()> + Send + 'static) {
+        lock(&self.shared.background).push(tokio::spawn(task));
     }
+}
 
-    /// `Err(Closed)` once shutdown has begun.
-    pub(crate) fn admit(&self) -> Result<(), SinkError> {
-        match self.shared.closed.load(Ordering::Acquire) {
-            true => Err(SinkError::Closed),
-            false => Ok(()),
-        }
-    }
-
-    /// Starts the workers and the pruner; false (and nothing started) when already
-    /// started, since an inbox serves one receiver.
-    pub(crate) fn start(&self, dispatcher: Dispatcher) -> bool {
+/// Both backends' sink.
+impl<S: Store> Sink for Engine<S> {
+    /// Starts the workers, the pruner and what wakes the workers for other processes'
+    /// rows; nothing when already started, since an inbox serves one receiver.
+    fn start(&self, dispatcher: Dispatcher) {
         if self.shared.started.swap(true, Ordering::AcqRel) {
             tracing::warn!("inbox started twice: it serves one receiver");
-            return false;
+            return;
         }
         let mut workers = lock(&self.shared.workers);
         for _ in 0..self.config.workers {
             let worker = Worker {
                 store: self.store.clone(),
                 dispatcher: dispatcher.clone(),
-                owners: Arc::clone(&self.shared.owners),
+                instance: Arc::clone(&self.shared.instance),
                 lease: self.config.lease,
                 poll_interval: self.config.poll_interval,
                 claim_batch: self.config.claim_batch,
@@ -107,59 +113,71 @@ impl<S: Store> Engine<S> {
             self.config.retention,
             self.config.prune_interval,
         ));
-        true
+        if let Some(wake) = self.store.wake_on_others() {
+            self.spawn_background(wake);
+        }
     }
 
-    /// Runs `task` until shutdown.
-    pub(crate) fn spawn_background(&self, task: impl Future<Output = ()> + Send + 'static) {
-        lock(&self.shared.background).push(tokio::spawn(task));
+    /// Commits `delivery` through the store, unless shutdown has begun.
+    fn submit(&self, delivery: Verified) -> BoxFuture<'_, Result<Submitted, SinkError>> {
+        Box::pin(async move {
+            if self.shared.closed.load(Ordering::Acquire) {
+                return Err(SinkError::Closed);
+            }
+            self.store.submit(delivery).await
+        })
     }
 
     /// Resolves once no row is pending, running or failed.
-    pub(crate) async fn idle(&self) {
-        loop {
-            match self.store.outstanding().await {
-                Ok(0) => return,
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "counting outstanding inbox rows failed"),
+    fn idle(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            loop {
+                match self.store.pool().outstanding().await {
+                    Ok(0) => return,
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "counting outstanding inbox rows failed"),
+                }
+                tokio::time::sleep(IDLE_POLL).await;
             }
-            tokio::time::sleep(IDLE_POLL).await;
-        }
+        })
     }
 
     /// Stops claiming, lets running handlers finish within `deadline`, then abandons
     /// the rest: their rows go back to pending for the next start.
-    pub(crate) async fn shutdown(&self, deadline: Duration) {
-        self.shared.closed.store(true, Ordering::Release);
-        self.shared.stop.send_replace(true);
-        for task in lock(&self.shared.background).drain(..) {
-            task.abort();
-        }
-        let mut workers: Vec<_> = lock(&self.shared.workers).drain(..).collect();
-        if tokio::time::timeout(deadline, join_all(workers.iter_mut()))
-            .await
-            .is_err()
-        {
-            workers.iter().for_each(JoinHandle::abort);
-            join_all(workers).await;
-        }
-        match self.store.release(self.shared.owners.instance()).await {
-            Ok(0) => {}
-            Ok(released) => tracing::warn!(
-                released,
-                "shutdown deadline passed: unfinished rows are pending again"
-            ),
-            Err(error) => {
-                tracing::error!(%error, "releasing unfinished rows failed: they run again after their lease")
+    fn shutdown(&self, deadline: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            self.shared.closed.store(true, Ordering::Release);
+            self.shared.stop.send_replace(true);
+            for task in lock(&self.shared.background).drain(..) {
+                task.abort();
             }
-        }
+            let mut workers: Vec<_> = lock(&self.shared.workers).drain(..).collect();
+            if tokio::time::timeout(deadline, join_all(workers.iter_mut()))
+                .await
+                .is_err()
+            {
+                workers.iter().for_each(JoinHandle::abort);
+                join_all(workers).await;
+            }
+            let released = self.shared.instance.released();
+            match self.store.pool().release(&released).await {
+                Ok(0) => {}
+                Ok(released) => tracing::warn!(
+                    released,
+                    "shutdown deadline passed: unfinished rows are pending again"
+                ),
+                Err(error) => {
+                    tracing::error!(%error, "releasing unfinished rows failed: they run again after their lease")
+                }
+            }
+        })
     }
 }
 
 /// Deletes done rows past `retention`, now and every `every`.
 async fn prune<S: Store>(store: S, retention: Duration, every: Duration) {
     loop {
-        match store.prune(retention).await {
+        match store.pool().prune(retention).await {
             Ok(0) => {}
             Ok(pruned) => tracing::debug!(pruned, "pruned done inbox rows past retention"),
             Err(error) => tracing::warn!(%error, "pruning done inbox rows failed"),
@@ -174,3 +192,109 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
+
+/// A durable inbox as its engine serves it: the receiver's side ([`Sink`]) and the
+/// operator's row queries ([`RowAdmin`]).
+pub(crate) trait Durable: Sink + RowAdmin {}
+
+impl<T: Sink + RowAdmin> Durable for T {}
+
+/// Implements [`Sink`] and [`Admin`](crate::Admin) for a public inbox type by handing every call to
+/// what its inherent `fn durable(&self) -> &dyn Durable` returns: its [`Engine`] (or,
+/// for [`crate::Inbox`], the engine of the backend it holds), whose implementations
+/// serve both backends.
+macro_rules! impl_sink_and_admin {
+    ($inbox:ty) => {
+        impl webhook_core::Sink for $inbox {
+            fn start(&self, dispatcher: webhook_core::Dispatcher) {
+                self.durable().start(dispatcher);
+            }
+
+            fn submit(
+                &self,
+                delivery: webhook_core::Verified,
+            ) -> webhook_core::futures::future::BoxFuture<
+                '_,
+                Result<webhook_core::Submitted, webhook_core::SinkError>,
+            > {
+                self.durable().submit(delivery)
+            }
+
+            fn idle(&self) -> webhook_core::futures::future::BoxFuture<'_, ()> {
+                self.durable().idle()
+            }
+
+            fn shutdown(
+                &self,
+                deadline: std::time::Duration,
+            ) -> webhook_core::futures::future::BoxFuture<'_, ()> {
+                self.durable().shutdown(deadline)
+            }
+        }
+
+        impl $crate::admin::Admin for $inbox {
+            fn stats(
+                &self,
+            ) -> webhook_core::futures::future::BoxFuture<
+                '_,
+                Result<$crate::row::Stats, $crate::error::InboxError>,
+            > {
+                self.durable().stats()
+            }
+
+            fn list(
+                &self,
+                filter: $crate::row::ListFilter,
+            ) -> webhook_core::futures::future::BoxFuture<
+                '_,
+                Result<Vec<$crate::row::InboxRow>, $crate::error::InboxError>,
+            > {
+                self.durable().list(filter)
+            }
+
+            fn get(
+                &self,
+                id: i64,
+            ) -> webhook_core::futures::future::BoxFuture<
+                '_,
+                Result<Option<$crate::row::InboxEntry>, $crate::error::InboxError>,
+            > {
+                self.durable().get(id)
+            }
+
+            fn replay(
+                &self,
+                id: i64,
+            ) -> webhook_core::futures::future::BoxFuture<
+                '_,
+                Result<$crate::row::Replay, $crate::error::InboxError>,
+            > {
+                self.durable().replay(id)
+            }
+
+            fn replay_dead<'a>(
+                &'a self,
+                event_type: Option<&'a str>,
+            ) -> webhook_core::futures::future::BoxFuture<
+                'a,
+                Result<u64, $crate::error::InboxError>,
+            > {
+                self.durable().replay_dead(event_type)
+            }
+
+            fn purge_done_before(
+                &self,
+                before: std::time::SystemTime,
+            ) -> webhook_core::futures::future::BoxFuture<
+                '_,
+                Result<u64, $crate::error::InboxError>,
+            > {
+                self.durable().purge_done_before(before)
+            }
+
+            $crate::console_query::admin_console_methods!();
+        }
+    };
+}
+
+pub(crate) use impl_sink_and_admin;

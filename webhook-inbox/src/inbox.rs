@@ -87,18 +87,6 @@ impl Inbox {
         }
     }
 
-    /// Replaces the configuration (workers, leases, retention, capacity). Call before
-    /// the inbox is given to a receiver.
-    #[must_use]
-    pub fn with_config(self, config: InboxConfig) -> Self {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Self::Sqlite(inbox) => Self::Sqlite(inbox.with_config(config)),
-            #[cfg(feature = "postgres")]
-            Self::Postgres(inbox) => Self::Postgres(inbox.with_config(config)),
-        }
-    }
-
     /// The inbox as the one trait both kinds implement.
     fn kind(&self) -> &dyn Kind {
         match self {

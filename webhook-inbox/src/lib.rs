@@ -20,6 +20,10 @@
 //!   with `FOR UPDATE SKIP LOCKED`, wake-ups with `LISTEN/NOTIFY`.
 //! - [`Inbox`]: either one, chosen from a `--db` string.
 //!
+//! Each takes its [`InboxConfig`] (workers, leases, retention, capacity) when it is
+//! opened: [`SqliteInbox::open_with`], [`PostgresInbox::connect_with`],
+//! [`Inbox::open_with`]; `open` and `connect` take the default.
+//!
 //! Both keep one row per `(provider, dedupe_key)`: a redelivery of a stored event is a
 //! duplicate (answered 200, no new work) unless the event is dead, in which case it is
 //! revived. Operators inspect and replay rows through the [`Admin`] trait.
@@ -81,7 +85,7 @@
 //! # }
 //!
 //! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let inbox = SqliteInbox::open("webhooks.db").await?.with_config(InboxConfig::new().workers(8));
+//! let inbox = SqliteInbox::open_with("webhooks.db", InboxConfig::new().workers(8)).await?;
 //! let receiver = Receiver::builder(Payments)
 //!     .secret(Secret::new("my-modem-pay-secret")?)
 //!     .sink(inbox)
@@ -96,20 +100,40 @@ compile_error!(
     "`webhook-inbox` needs a backend: enable its `sqlite` feature, its `postgres` feature, or both"
 );
 
+// How the crate reads: `store` is the contract a backend fulfils (`Store`, with the
+// statements every backend runs on its pool in `pool_statements`); `engine` runs any
+// store as a `Sink` (workers from `worker`, the lease rule in `lease`) and `admin` as an
+// `Admin`. What the backends share of group commit is in `group_commit` and `backlog`,
+// their SQL in `sql` (multi-row statements put together by `multi_row`), rows and
+// deliveries in `record`. Then each backend: `sqlite` (its `writer` runs every change)
+// and `postgres`.
+
+// The public API.
 mod admin;
 mod config;
-mod console_query;
-mod engine;
 mod error;
 mod inbox;
-mod migrate;
-mod record;
 mod row;
-mod sql;
 mod state;
+
+// The contract and the engine over it.
+mod engine;
+mod lease;
+mod pool_statements;
 mod store;
-mod unix_ms;
 mod worker;
+
+// The schema's versions, and the console's queries.
+mod console_query;
+mod migrate;
+
+// What the backends share.
+mod backlog;
+mod group_commit;
+mod multi_row;
+mod record;
+mod sql;
+mod unix_ms;
 
 #[cfg(feature = "postgres")]
 mod postgres;

@@ -3,13 +3,13 @@
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use webhook_core::dangerous::restore_verified;
-use webhook_core::{Envelope, SinkError, Submitted, Verified};
+use webhook_core::{Envelope, Verified};
 
 use crate::error::InboxError;
+use crate::lease::row_owner;
 use crate::row::{InboxEntry, InboxRow};
 use crate::store::Claimed;
 use crate::unix_ms;
-use crate::worker::row_owner;
 
 /// The columns [`RowRecord`] reads.
 macro_rules! row_columns {
@@ -60,50 +60,6 @@ impl NewRow {
             data: span.is_none().then(|| envelope.data().to_vec()),
             received_at: unix_ms::from_time(delivery.received_at()),
         }
-    }
-}
-
-/// What a round's multi-row upserts stored, matched to its submits (in order): the
-/// first submit of a key that an upsert stored (new, or dead and revived) is the one
-/// that stored it, answered with the row's id; every other submit found its event
-/// live, a duplicate. Keys are borrowed from the rows, so matching copies nothing.
-pub(crate) struct Stored<'a> {
-    /// Each key's first submit.
-    first: std::collections::HashMap<(&'a str, &'a str), usize>,
-    /// The stored row's id, at the submit that stored it.
-    ids: Vec<Option<i64>>,
-}
-
-impl<'a> Stored<'a> {
-    /// Nothing stored yet for the submits `rows`.
-    pub(crate) fn new(rows: impl ExactSizeIterator<Item = &'a NewRow>) -> Self {
-        let mut first = std::collections::HashMap::with_capacity(rows.len());
-        let mut ids = Vec::with_capacity(rows.len());
-        for (at, row) in rows.enumerate() {
-            first
-                .entry((row.provider.as_str(), row.dedupe_key.as_str()))
-                .or_insert(at);
-            ids.push(None);
-        }
-        Self { first, ids }
-    }
-
-    /// An upsert stored row `id` for `(provider, dedupe_key)`.
-    pub(crate) fn record(&mut self, provider: &str, dedupe_key: &str, id: i64) {
-        if let Some(at) = self.first.get(&(provider, dedupe_key)) {
-            self.ids[*at] = Some(id);
-        }
-    }
-
-    /// The answer to each submit, in order, with the id of the row it stored.
-    pub(crate) fn answers(self) -> Vec<(Result<Submitted, SinkError>, Option<i64>)> {
-        self.ids
-            .into_iter()
-            .map(|id| match id {
-                Some(id) => (Ok(Submitted::Accepted), Some(id)),
-                None => (Ok(Submitted::Duplicate), None),
-            })
-            .collect()
     }
 }
 
@@ -409,36 +365,6 @@ mod tests {
                 r#"[["x-quote","say \"hi\""],["x-raw","caf{}"]]"#,
                 '\u{fffd}'
             )
-        );
-    }
-
-    #[test]
-    fn the_first_submit_of_a_stored_key_is_accepted_and_the_others_are_duplicates() {
-        let row = |key: &'static str| {
-            let mut row = NewRow::of(&delivery(HeaderMap::new(), b"{}", Bytes::new()));
-            row.dedupe_key = key.to_owned();
-            row
-        };
-        // `a` twice in the round, `b` stored, `c` already live (not returned).
-        let rows = [row("a"), row("b"), row("a"), row("c")];
-        let mut stored = Stored::new(rows.iter());
-        stored.record("modem-pay", "b", 11);
-        stored.record("modem-pay", "a", 10);
-        // A key of another provider is not one of these submits.
-        stored.record("bamotf", "c", 12);
-        let answers: Vec<_> = stored
-            .answers()
-            .into_iter()
-            .map(|(answer, id)| (answer.unwrap(), id))
-            .collect();
-        assert_eq!(
-            answers,
-            [
-                (Submitted::Accepted, Some(10)),
-                (Submitted::Accepted, Some(11)),
-                (Submitted::Duplicate, None),
-                (Submitted::Duplicate, None),
-            ]
         );
     }
 

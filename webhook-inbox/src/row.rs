@@ -4,6 +4,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::InboxError;
 use crate::state::State;
 use crate::unix_ms::{serde_opt_time, serde_time};
 
@@ -88,7 +89,20 @@ impl Stats {
         }
     }
 
-    pub(crate) fn set(&mut self, state: State, count: u64) {
+    /// The counts of `(state, count)` pairs, as the backends' `GROUP BY state` returns
+    /// them.
+    pub(crate) fn from_counts(counts: Vec<(String, i64)>) -> Result<Self, InboxError> {
+        let mut stats = Self::default();
+        for (state, count) in counts {
+            let state = state
+                .parse()
+                .map_err(|error| InboxError::corrupt(0, error))?;
+            stats.set(state, u64::try_from(count).unwrap_or(0));
+        }
+        Ok(stats)
+    }
+
+    fn set(&mut self, state: State, count: u64) {
         let slot = match state {
             State::Pending => &mut self.pending,
             State::Running => &mut self.running,

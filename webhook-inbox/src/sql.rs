@@ -1,98 +1,50 @@
 //! The statements both backends run, written once: SQLite and Postgres share the table,
-//! the states and `$n` parameters, and differ only in their clock expression and in
-//! how a claim locks its row.
+//! the states and `$n` parameters, and differ only in their clock expression, in how a
+//! claim reads and locks its rows, and in where a row's headers and body are. A
+//! statement for many rows is written here in its parts (the text before its rows, what
+//! each row's values end with, the text after) and put together by
+//! [`crate::multi_row`].
 
-/// Binds a stored row's thirteen upsert parameters ($1..$13 of `UPSERT`, in that order) to
-/// `query`: the one place the column order is written for sqlx (Postgres; the SQLite
-/// writer binds the same order in `bind_row`).
-#[cfg(feature = "postgres")]
-macro_rules! bind_upsert {
-    ($query:expr, $row:expr) => {
-        $query
-            .bind(&$row.provider)
-            .bind(&$row.dedupe_key)
-            .bind(&$row.event_type)
-            .bind(&$row.headers)
-            .bind(&$row.body[..])
-            .bind($row.data_start)
-            .bind($row.data_end)
-            .bind(&$row.data)
-            .bind($row.received_at)
-            // Stored pending, for any worker: state, attempts, lease owner, lease end.
-            .bind("pending")
-            .bind(0_i64)
-            .bind(None::<&str>)
-            .bind(None::<i64>)
+use crate::multi_row::{Parameters, SqlText};
+
+/// The parameters an upsert binds per row: provider, dedupe key, event type, headers,
+/// body, data start, data end, data, received at (ms), and how the row is stored: state
+/// (`pending`, or `running` for a row handed straight to a claim), attempts (0, or 1
+/// when running), lease owner and lease end (ms; both NULL when pending).
+pub(crate) const UPSERT_PARAMS: usize = 13;
+
+/// The update that marks a claimed row done, up to its `WHERE`, for a backend whose
+/// clock is `$now`: [`statements!`]'s `DONE` and the backends' statements that mark
+/// many rows done at once share it.
+macro_rules! done_set {
+    ($now:literal) => {
+        concat!(
+            "UPDATE webhook_inbox SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, \
+             retry_at = NULL, last_error = NULL, finished_at = ",
+            $now,
+            ", updated_at = ",
+            $now
+        )
     };
 }
 
-#[cfg(feature = "postgres")]
-pub(crate) use bind_upsert;
+pub(crate) use done_set;
 
-/// The parameters an upsert binds per row (`bind_upsert`).
-pub(crate) const UPSERT_PARAMS: usize = 13;
-
-/// The statement for `rows` rows (1..=`most`) from `built`, where each size is built by
-/// `build` the first time any is asked for: the multi-row statements are written once
-/// per size and process, so that their text stays the same and they stay prepared.
-pub(crate) fn for_rows(
-    built: &'static std::sync::OnceLock<Vec<String>>,
+/// The upsert of `rows` rows from a backend's parts (see [`statements!`]), with its
+/// parameters written as `parameters` says; it returns the id and identity of each row
+/// it stored (`id, provider, dedupe_key`).
+pub(crate) fn upsert(
+    parameters: Parameters,
     rows: usize,
-    most: usize,
-    build: impl Fn(usize) -> String,
-) -> &'static str {
-    &built.get_or_init(|| (1..=most).map(build).collect())[rows - 1]
-}
-
-/// `single` (a backend's `UPSERT`) for `rows` rows, returning the id and identity of each
-/// row it stored (`id, provider, dedupe_key`). Row `r`'s `$n` is spelled
-/// `parameter(r * UPSERT_PARAMS + n)`:
-/// `$N` on Postgres; on SQLite an anonymous `?` (bound in order), since SQLite looks a
-/// numbered parameter's name up by a linear search, which sqlx does for every parameter
-/// of every execution, so hundreds of `?NNN` would cost quadratic time.
-pub(crate) fn upsert_many(
-    single: &str,
-    rows: usize,
-    parameter: impl Fn(usize) -> String,
+    into: &str,
+    row_end: &str,
+    on_conflict: &str,
 ) -> String {
-    let values_at = single
-        .find("VALUES (")
-        .expect("the upsert has a VALUES list")
-        + "VALUES ".len();
-    let conflict_at = single
-        .find(" ON CONFLICT")
-        .expect("the upsert has ON CONFLICT");
-    let returning_at = single
-        .find("RETURNING id")
-        .expect("the upsert returns the id");
-    let tuple = &single[values_at..conflict_at];
-    let mut statement = String::with_capacity(single.len() + rows * (tuple.len() + 16));
-    statement.push_str(&single[..values_at]);
-    for row in 0..rows {
-        if row > 0 {
-            statement.push_str(", ");
-        }
-        // `$1`..`$13` appear in order, once each, so anonymous parameters bind alike.
-        let mut rest = tuple;
-        let mut expected = 1;
-        while let Some(at) = rest.find('$') {
-            statement.push_str(&rest[..at]);
-            let digits = rest[at + 1..]
-                .find(|c: char| !c.is_ascii_digit())
-                .map_or(rest.len() - at - 1, |end| end);
-            let number: usize = rest[at + 1..at + 1 + digits]
-                .parse()
-                .expect("a numbered parameter");
-            assert_eq!(number, expected, "the upsert's parameters appear in order");
-            expected += 1;
-            statement.push_str(&parameter(row * UPSERT_PARAMS + number));
-            rest = &rest[at + 1 + digits..];
-        }
-        statement.push_str(rest);
-    }
-    statement.push_str(&single[conflict_at..returning_at]);
-    statement.push_str("RETURNING id, provider, dedupe_key");
-    statement
+    SqlText::new(parameters)
+        .push(into)
+        .rows(rows, UPSERT_PARAMS, row_end)
+        .push(on_conflict)
+        .finish()
 }
 
 /// Defines every statement as a `const` for a backend whose current time in epoch
@@ -105,11 +57,11 @@ pub(crate) fn upsert_many(
 macro_rules! statements {
     ($now:literal, $claim_from:literal, $lock:literal, $payload:literal) => {
         /// Claims up to $3 of the oldest due rows, each leased to `<$1>/<its id>` (an
-        /// owner per row, see [`crate::worker::row_owner`]): $1 claim owner, $2 lease
-        /// (ms), $3 most rows. The rows come back in no particular order.
+        /// owner per row, see [`crate::lease`]): $1 claim name, $2 lease (ms), $3 most
+        /// rows. The rows come back in no particular order.
         pub(super) const CLAIM: &str = concat!(
             "UPDATE webhook_inbox SET state = 'running', attempts = attempts + 1, \
-             lease_owner = $1 || '/' || CAST(id AS TEXT), \
+             lease_owner = ", $crate::lease::row_owner_sql!("$1"), ", \
              lease_expires_at = ", $now, " + $2, updated_at = ", $now, " \
              WHERE id IN (SELECT id FROM ", $claim_from, " \
                WHERE state IN ('pending', 'running', 'failed') \
@@ -126,11 +78,14 @@ macro_rules! statements {
              WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
         );
 
+        /// Marks claimed rows done, up to the `WHERE` that picks them (see
+        /// [`crate::sql::done_set`]).
+        pub(super) const DONE_SET: &str = $crate::sql::done_set!($now);
+
         /// Marks a claimed row done: $1 id, $2 owner.
         pub(super) const DONE: &str = concat!(
-            "UPDATE webhook_inbox SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, \
-             retry_at = NULL, last_error = NULL, finished_at = ", $now, ", updated_at = ", $now, " \
-             WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
+            $crate::sql::done_set!($now),
+            " WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
         );
 
         /// Schedules a claimed row's retry: $1 id, $2 owner, $3 delay (ms), $4 error.
@@ -148,7 +103,7 @@ macro_rules! statements {
         );
 
         /// Gives an instance's running rows back, uncounting the abandoned attempt:
-        /// $1 owner pattern (`<instance>/%`).
+        /// $1 owner pattern (see [`crate::lease::Instance::released`]).
         pub(super) const RELEASE: &str = concat!(
             "UPDATE webhook_inbox SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, \
              attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, updated_at = ", $now, " \
@@ -168,18 +123,22 @@ macro_rules! statements {
         pub(super) const STATE_OF_EVENT: &str =
             "SELECT state FROM webhook_inbox WHERE provider = $1 AND dedupe_key = $2";
 
-        /// Stores a delivery, or revives its dead row; returns the id only then:
-        /// $1 provider, $2 dedupe key, $3 event type, $4 headers, $5 body,
-        /// $6 data start, $7 data end, $8 data, $9 received at (ms), and how it is
-        /// stored: $10 state (`pending`, or `running` for a row handed straight to a
-        /// claim), $11 attempts (0, or 1 when running), $12 lease owner and $13 lease
-        /// end (ms; both NULL when pending).
-        pub(super) const UPSERT: &str = concat!(
-            "INSERT INTO webhook_inbox (provider, dedupe_key, event_type, headers, body, data_start, \
-               data_end, data, received_at, state, attempts, lease_owner, lease_expires_at, \
-               updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, ", $now, ") \
-             ON CONFLICT (provider, dedupe_key) DO UPDATE SET state = excluded.state, \
+        /// The upsert, up to its rows' values: it stores deliveries, or revives their
+        /// dead rows (the values of each row are its [`crate::sql::UPSERT_PARAMS`]
+        /// parameters, then [`UPSERT_ROW_END`]).
+        pub(super) const UPSERT_INTO: &str =
+            "INSERT INTO webhook_inbox (provider, dedupe_key, event_type, headers, body, \
+               data_start, data_end, data, received_at, state, attempts, lease_owner, \
+               lease_expires_at, updated_at) \
+             VALUES ";
+
+        /// What each row's values end with: the time it is stored.
+        pub(super) const UPSERT_ROW_END: &str = concat!(", ", $now);
+
+        /// The upsert after its rows: an event already stored is left as it is unless it
+        /// is dead, which revives it; each row stored (new or revived) is returned.
+        pub(super) const UPSERT_ON_CONFLICT: &str =
+            " ON CONFLICT (provider, dedupe_key) DO UPDATE SET state = excluded.state, \
                attempts = excluded.attempts, event_type = excluded.event_type, \
                headers = excluded.headers, body = excluded.body, \
                data_start = excluded.data_start, data_end = excluded.data_end, data = excluded.data, \
@@ -187,8 +146,12 @@ macro_rules! statements {
                lease_owner = excluded.lease_owner, lease_expires_at = excluded.lease_expires_at, \
                last_error = NULL, finished_at = NULL, updated_at = excluded.updated_at \
              WHERE webhook_inbox.state = 'dead' \
-             RETURNING id"
-        );
+             RETURNING id, provider, dedupe_key";
+
+        /// The upsert of `rows` rows, its parameters written as `parameters` says.
+        pub(super) fn upsert(parameters: $crate::multi_row::Parameters, rows: usize) -> String {
+            $crate::sql::upsert(parameters, rows, UPSERT_INTO, UPSERT_ROW_END, UPSERT_ON_CONFLICT)
+        }
 
         /// Counts rows by state, each part through an index that holds just its rows
         /// (SQLite keeps no index over every row's state, see its schema).
@@ -235,3 +198,29 @@ macro_rules! statements {
 }
 
 pub(crate) use statements;
+
+#[cfg(all(test, feature = "postgres"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_multi_row_upsert_has_a_list_of_values_per_row_between_its_parts() {
+        let upsert = upsert(
+            Parameters::Numbered,
+            2,
+            "INSERT INTO t VALUES ",
+            ", now()",
+            " ON CONFLICT DO NOTHING",
+        );
+        let first: Vec<String> = (1..=13).map(|n| format!("${n}")).collect();
+        let second: Vec<String> = (14..=26).map(|n| format!("${n}")).collect();
+        assert_eq!(
+            upsert,
+            format!(
+                "INSERT INTO t VALUES ({}, now()), ({}, now()) ON CONFLICT DO NOTHING",
+                first.join(", "),
+                second.join(", ")
+            )
+        );
+    }
+}

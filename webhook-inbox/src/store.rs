@@ -1,42 +1,21 @@
-//! `Store`: the queries a backend answers so that one worker pool serves both.
+//! `Store`: the whole contract a backend fulfils, so that one engine (the workers, the
+//! pruner, and the `Sink` and `Admin` implementations) serves both.
 
 use std::future::Future;
 use std::time::Duration;
 
 use tokio::sync::Notify;
-use webhook_core::{Verdict, Verified};
+use webhook_core::Verified;
 
 use crate::error::InboxError;
+use crate::group_commit::SubmitResult;
+use crate::lease::{Claim, Settle};
 #[cfg(doc)]
-use crate::worker::row_owner;
+use crate::lease::{handed_owner, row_owner};
+use crate::pool_statements::PoolStatements;
 
-/// How an attempt ended, as the row records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    /// `done`.
-    Done,
-    /// `failed`, due again after `after`.
-    Retry { after: Duration, error: String },
-    /// `dead`.
-    Dead(String),
-}
-
-impl From<Verdict> for Outcome {
-    fn from(verdict: Verdict) -> Self {
-        match verdict {
-            Verdict::Done => Self::Done,
-            Verdict::Retry { after, error } => Self::Retry {
-                after,
-                error: error.to_string(),
-            },
-            Verdict::Dead(error) => Self::Dead(error.to_string()),
-        }
-    }
-}
-
-/// A row a claim took: leased to `owner` (an owner per row, so that recording its
-/// outcome can never match another row), with the delivery to run, or why it cannot be
-/// rebuilt.
+/// A row a claim took: leased to `owner` (an owner per row, see [`crate::lease`]), with
+/// the delivery to run, or why it cannot be rebuilt.
 #[derive(Debug)]
 pub(crate) struct Claimed {
     pub(crate) id: i64,
@@ -53,20 +32,30 @@ pub(crate) type SettledAndClaimed = (
     Result<Vec<Claimed>, InboxError>,
 );
 
-/// The worker-side queries of a backend. Every change to a claimed row is fenced by
-/// its lease owner: a worker whose lease was taken over changes nothing.
+/// A backend: it stores deliveries, leases due rows to workers and records their
+/// verdicts, and runs the statements both backends share on its pool. Every change to
+/// a claimed row is fenced by its lease owner: a worker whose lease was taken over
+/// changes nothing. The configuration a backend needs (the capacity, the poll interval)
+/// is given when it is opened.
 pub(crate) trait Store: Clone + Send + Sync + 'static {
-    /// Claims up to `limit` of the oldest due rows (pending, failed and due, or running
-    /// with an expired lease), each leased until `lease` from now to an owner of its
-    /// own starting with `owner/` ([`row_owner`]`(owner, id)`, or for a row stored in
-    /// the same commit and handed straight to the claim, another suffix), counting one
-    /// more attempt. In no particular order.
-    fn claim(
-        &self,
-        owner: &str,
-        lease: Duration,
-        limit: usize,
-    ) -> impl Future<Output = Result<Vec<Claimed>, InboxError>> + Send;
+    /// The connection pool, which runs the statements both backends share.
+    type Pool: PoolStatements + Send + Sync;
+
+    /// The pool.
+    fn pool(&self) -> &Self::Pool;
+
+    /// Commits `delivery` as a new row, or recognises it as a duplicate, before
+    /// answering; refuses it when the inbox is full ([`crate::backlog`]) or the
+    /// database fails.
+    fn submit(&self, delivery: Verified) -> impl Future<Output = SubmitResult> + Send;
+
+    /// Takes up to the claim's limit of the oldest due rows (pending, failed and due, or
+    /// running with an expired lease), each leased until the claim's lease from now to
+    /// an owner of its own under the claim's name ([`row_owner`], or [`handed_owner`]
+    /// for a row stored in the same commit and handed straight to the claim), counting
+    /// one more attempt. In no particular order.
+    fn claim(&self, claim: &Claim)
+    -> impl Future<Output = Result<Vec<Claimed>, InboxError>> + Send;
 
     /// Extends `owner`'s lease on row `id`; false when the lease is no longer theirs.
     fn extend(
@@ -76,36 +65,23 @@ pub(crate) trait Store: Clone + Send + Sync + 'static {
         lease: Duration,
     ) -> impl Future<Output = Result<bool, InboxError>> + Send;
 
-    /// Records how `owner`'s attempt at row `id` ended; false when the lease is no
-    /// longer theirs.
-    fn settle(
-        &self,
-        id: i64,
-        owner: &str,
-        outcome: &Outcome,
-    ) -> impl Future<Output = Result<bool, InboxError>> + Send;
+    /// Records how an attempt ended; false when the lease is no longer its owner's.
+    fn settle(&self, settle: &Settle) -> impl Future<Output = Result<bool, InboxError>> + Send;
 
-    /// Records how each attempt of `settled` ended (row id, its row owner, outcome) as
-    /// [`Store::settle`], then claims as [`Store::claim`]; each backend batches the
-    /// settles its own way. One settle answer per attempt, in order.
+    /// Records each of `settles` as [`Store::settle`], then claims as [`Store::claim`];
+    /// each backend batches the settles its own way. One settle answer per attempt, in
+    /// order.
     fn settle_and_claim(
         &self,
-        settled: &[(i64, String, Outcome)],
-        owner: &str,
-        lease: Duration,
-        limit: usize,
+        settles: &[Settle],
+        claim: &Claim,
     ) -> impl Future<Output = SettledAndClaimed> + Send;
-
-    /// Puts the running rows of every owner starting with `instance/` back to pending,
-    /// not counting their abandoned attempt. Returns how many.
-    fn release(&self, instance: &str) -> impl Future<Output = Result<u64, InboxError>> + Send;
-
-    /// Deletes done rows finished longer than `retention` ago. Returns how many.
-    fn prune(&self, retention: Duration) -> impl Future<Output = Result<u64, InboxError>> + Send;
-
-    /// Rows still to be handled: pending, running or failed.
-    fn outstanding(&self) -> impl Future<Output = Result<u64, InboxError>> + Send;
 
     /// Woken when rows may have become due (new, revived, replayed or released).
     fn wakeup(&self) -> &Notify;
+
+    /// What wakes this process's workers for rows that other processes make due, run
+    /// from the start to the shutdown; `None` when nothing does and the workers find
+    /// such rows by polling.
+    fn wake_on_others(&self) -> Option<impl Future<Output = ()> + Send + 'static>;
 }

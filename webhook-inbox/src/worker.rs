@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::futures::Notified;
@@ -12,47 +12,9 @@ use tokio::sync::watch;
 use webhook_core::Dispatcher;
 use webhook_core::futures::future::join_all;
 
-use crate::store::{Claimed, Outcome, Store};
-
-/// Claim names: `<instance>/<claim number>`, unique per claim so a worker can never
-/// mistake a row it claimed again for the claim it lost (each row's lease owner is
-/// then [`row_owner`]).
-#[derive(Debug)]
-pub(crate) struct Owners {
-    instance: String,
-    next: AtomicU64,
-}
-
-impl Owners {
-    /// Names for a new inbox instance: process id and a random part, hex only (the
-    /// release query matches on the prefix).
-    pub(crate) fn new() -> Self {
-        let instance = format!("{:x}-{:08x}", std::process::id(), fastrand::u32(..));
-        Self {
-            instance,
-            next: AtomicU64::new(1),
-        }
-    }
-
-    pub(crate) fn instance(&self) -> &str {
-        &self.instance
-    }
-
-    fn next(&self) -> String {
-        format!(
-            "{}/{}",
-            self.instance,
-            self.next.fetch_add(1, Ordering::Relaxed)
-        )
-    }
-}
-
-/// The lease owner of row `id` taken by the claim named `claim`: `<claim>/<id>`, as the
-/// claim statement writes it. A claim may take several rows, and each has an owner of
-/// its own, so that recording one row's outcome can never match another.
-pub(crate) fn row_owner(claim: &str, id: i64) -> String {
-    format!("{claim}/{id}")
-}
+use crate::error::InboxError;
+use crate::lease::{Claim, Instance, Outcome, Settle};
+use crate::store::{Claimed, Store};
 
 /// A claim whose handlers took less than this each, on average, lets the worker's next
 /// claim take twice as many rows (up to [`InboxConfig::claim_batch`]).
@@ -64,7 +26,8 @@ const QUICK: Duration = Duration::from_millis(1);
 pub(crate) struct Worker<S> {
     pub(crate) store: S,
     pub(crate) dispatcher: Dispatcher,
-    pub(crate) owners: Arc<Owners>,
+    /// Names the worker's claims.
+    pub(crate) instance: Arc<Instance>,
     pub(crate) lease: Duration,
     pub(crate) poll_interval: Duration,
     pub(crate) claim_batch: usize,
@@ -76,17 +39,15 @@ impl<S: Store> Worker<S> {
     /// rows not yet run then stay `running`, for the shutdown to release.
     pub(crate) async fn run(self, mut stop: watch::Receiver<bool>) {
         // The last claim's attempts, recorded together with the next claim.
-        let mut finished: Vec<(i64, String, Outcome)> = Vec::new();
+        let mut finished: Vec<Settle> = Vec::new();
         // How many rows the next claim may take.
         let mut limit = 1;
         loop {
             if *stop.borrow() {
                 // All at once, so that a backend batching settles records them together.
-                let settles = finished
-                    .iter()
-                    .map(|(id, owner, outcome)| self.store.settle(*id, owner, outcome));
-                for ((id, ..), settled) in finished.iter().zip(join_all(settles).await) {
-                    report(*id, settled);
+                let settles = finished.iter().map(|settle| self.store.settle(settle));
+                for (settle, settled) in finished.iter().zip(join_all(settles).await) {
+                    report(settle.id, settled);
                 }
                 return;
             }
@@ -94,16 +55,17 @@ impl<S: Store> Worker<S> {
             let wakeup = self.store.wakeup().notified();
             tokio::pin!(wakeup);
             wakeup.as_mut().enable();
-            let claim = self.owners.next();
+            let claim = Claim {
+                name: self.instance.next_claim(),
+                lease: self.lease,
+                limit,
+            };
             let claimed = if finished.is_empty() {
-                self.store.claim(&claim, self.lease, limit).await
+                self.store.claim(&claim).await
             } else {
-                let (settled, claimed) = self
-                    .store
-                    .settle_and_claim(&finished, &claim, self.lease, limit)
-                    .await;
-                for ((id, _, _), settled) in finished.drain(..).zip(settled) {
-                    report(id, settled);
+                let (settled, claimed) = self.store.settle_and_claim(&finished, &claim).await;
+                for (settle, settled) in finished.drain(..).zip(settled) {
+                    report(settle.id, settled);
                 }
                 claimed
             };
@@ -145,11 +107,7 @@ impl<S: Store> Worker<S> {
     /// heartbeat keeps the lease of every row not yet finished. A row whose lease was
     /// taken over before its turn is skipped (its new owner runs it); once `stop`
     /// turns true no further row starts. Returns the outcomes to record.
-    async fn handle_all(
-        &self,
-        records: Vec<Claimed>,
-        stop: &watch::Receiver<bool>,
-    ) -> Vec<(i64, String, Outcome)> {
+    async fn handle_all(&self, records: Vec<Claimed>, stop: &watch::Receiver<bool>) -> Vec<Settle> {
         let held: Vec<Held> = records
             .iter()
             .map(|record| Held {
@@ -173,7 +131,11 @@ impl<S: Store> Worker<S> {
                     );
                 } else {
                     let outcome = self.handle(record).await;
-                    finished.push((row.id, row.owner.clone(), outcome));
+                    finished.push(Settle {
+                        id: row.id,
+                        owner: row.owner.clone(),
+                        outcome,
+                    });
                 }
                 next.store(at + 1, Ordering::Relaxed);
             }
@@ -237,7 +199,7 @@ struct Held {
 }
 
 /// Logs how recording an attempt went.
-fn report(id: i64, settled: Result<bool, crate::error::InboxError>) {
+fn report(id: i64, settled: Result<bool, InboxError>) {
     match settled {
         Ok(true) => {}
         Ok(false) => tracing::warn!(

@@ -5,7 +5,7 @@
 
 mod common;
 
-use webhook_inbox::{Admin, Inbox, InboxError, PostgresInbox};
+use webhook_inbox::{Admin, Inbox, InboxConfig, InboxError, PostgresInbox};
 
 use common::{Db, scenarios};
 
@@ -44,7 +44,7 @@ postgres_tests!(
 async fn every_pooled_connection_commits_synchronously() {
     let Some(db) = Db::postgres() else { return };
     let (url, schema) = db.postgres_parts();
-    let inbox = PostgresInbox::connect_with_schema(url, schema)
+    let inbox = PostgresInbox::connect_with_schema(url, schema, InboxConfig::new())
         .await
         .unwrap();
     let mut connections = Vec::new();
@@ -69,7 +69,7 @@ async fn every_pooled_connection_commits_synchronously() {
 async fn claims_walk_the_outstanding_index_in_order() {
     let Some(db) = Db::postgres() else { return };
     let (url, schema) = db.postgres_parts();
-    let inbox = PostgresInbox::connect_with_schema(url, schema)
+    let inbox = PostgresInbox::connect_with_schema(url, schema, InboxConfig::new())
         .await
         .unwrap();
     // As under load: many rows stored, claimed and done, whose old versions are still
@@ -110,7 +110,7 @@ async fn claims_walk_the_outstanding_index_in_order() {
 async fn inbox_open_takes_a_postgres_url() {
     let Some(db) = Db::postgres() else { return };
     let (url, schema) = db.postgres_parts();
-    PostgresInbox::connect_with_schema(url, schema)
+    PostgresInbox::connect_with_schema(url, schema, InboxConfig::new())
         .await
         .unwrap();
     let separator = if url.contains('?') { '&' } else { '?' };
@@ -126,7 +126,7 @@ async fn inbox_open_takes_a_postgres_url() {
 async fn schema_names_must_be_plain_identifiers() {
     let Some(db) = Db::postgres() else { return };
     let (url, _) = db.postgres_parts();
-    let error = PostgresInbox::connect_with_schema(url, "x; DROP TABLE y")
+    let error = PostgresInbox::connect_with_schema(url, "x; DROP TABLE y", InboxConfig::new())
         .await
         .unwrap_err();
     assert!(matches!(error, InboxError::SchemaName(_)), "{error}");

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use webhook_inbox::{InboxError, PostgresInbox};
+use webhook_inbox::{InboxConfig, InboxError, PostgresInbox};
 
 /// The test cluster and the two CAs, or `None` (the test is skipped) without them.
 /// Under CI a missing variable fails the test instead.
@@ -68,7 +68,7 @@ fn fresh_schema() -> String {
 /// encrypted, and drops the schema.
 async fn connected_encrypted(url: &str) -> bool {
     let schema = fresh_schema();
-    let inbox = PostgresInbox::connect_with_schema(url, &schema)
+    let inbox = PostgresInbox::connect_with_schema(url, &schema, InboxConfig::new())
         .await
         .unwrap_or_else(|error| panic!("connect with {url}: {error}"));
     let encrypted: bool =
@@ -87,7 +87,9 @@ async fn connected_encrypted(url: &str) -> bool {
 
 /// Connecting at `url` fails with [`InboxError::Tls`]: its `check`.
 async fn refused_check(url: &str) -> String {
-    let Err(error) = PostgresInbox::connect_with_schema(url, &fresh_schema()).await else {
+    let Err(error) =
+        PostgresInbox::connect_with_schema(url, &fresh_schema(), InboxConfig::new()).await
+    else {
         panic!("{url} connected");
     };
     let shown = error.to_string();

@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use webhook_core::futures::future::join_all;
@@ -206,6 +205,8 @@ async fn replicas_opening_together_migrate_once(db: &Db) {
 
 #[cfg(feature = "sqlite")]
 mod sqlite {
+    use std::sync::Arc;
+
     use super::*;
 
     /// A copy of the committed v0 SQLite file.

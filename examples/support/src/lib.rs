@@ -156,10 +156,9 @@ pub async fn with_sink<H: webhook_core::Handler>(
     if inbox == "memory" {
         return Ok(builder.sink(MemorySink::new().capacity(10_000).workers(16)));
     }
-    let inbox = Inbox::open(inbox)
+    let inbox = Inbox::open_with(inbox, config)
         .await
-        .map_err(|e| format!("WEBHOOK_INBOX={inbox}: {e}"))?
-        .with_config(config);
+        .map_err(|e| format!("WEBHOOK_INBOX={inbox}: {e}"))?;
     Ok(builder.sink(inbox))
 }
 

@@ -59,13 +59,18 @@ impl Db {
     }
 
     pub(crate) async fn open(&self) -> Inbox {
+        self.open_with(webhook_inbox::InboxConfig::new()).await
+    }
+
+    /// Opens an inbox on this database, run as `config` says.
+    pub(crate) async fn open_with(&self, config: webhook_inbox::InboxConfig) -> Inbox {
         match self {
-            Self::Sqlite { path, .. } => webhook_inbox::SqliteInbox::open(path)
+            Self::Sqlite { path, .. } => webhook_inbox::SqliteInbox::open_with(path, config)
                 .await
                 .expect("open sqlite")
                 .into(),
             Self::Postgres { url, schema } => {
-                webhook_inbox::PostgresInbox::connect_with_schema(url, schema)
+                webhook_inbox::PostgresInbox::connect_with_schema(url, schema, config)
                     .await
                     .expect("connect postgres")
                     .into()

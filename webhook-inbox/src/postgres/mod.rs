@@ -1,24 +1,21 @@
 //! `PostgresInbox`: one inbox table shared by many replicas.
 
-mod admin;
 mod connect;
 mod console;
+mod intake;
 mod listen;
+mod statements;
 mod store;
 
-use std::time::Duration;
-
 use sqlx::PgPool;
-use webhook_core::futures::future::BoxFuture;
-use webhook_core::{Dispatcher, Sink, SinkError, Submitted, Verified};
 
 use self::store::PgStore;
 use crate::config::InboxConfig;
-use crate::engine::Engine;
+use crate::engine::{Durable, Engine};
 use crate::error::InboxError;
 use crate::migrate::postgres as migrate;
 use crate::migrate::{OnOpen, SchemaStatus};
-use crate::record::NewRow;
+use crate::store::Store;
 
 /// The Postgres statements: the clock is the database's (replicas agree on it), and a
 /// claim skips rows other replicas are claiming.
@@ -30,6 +27,8 @@ mod sql {
         "headers, body"
     );
 }
+
+crate::pool_statements::impl_pool_statements!(PgPool, sql);
 
 /// The inbox for many replicas behind a load balancer: one Postgres table.
 ///
@@ -55,63 +54,60 @@ mod sql {
 ///
 /// # #[tokio::main] async fn main() -> Result<(), webhook_inbox::InboxError> {
 /// let url = "postgres://app@db.internal/app?sslmode=verify-full&sslrootcert=/path/ca.pem";
-/// let inbox = PostgresInbox::connect(url)
-///     .await?
-///     .with_config(InboxConfig::new().workers(8));
+/// let inbox = PostgresInbox::connect_with(url, InboxConfig::new().workers(8)).await?;
 /// # let _ = inbox; Ok(()) }
 /// ```
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct PostgresInbox {
     engine: Engine<PgStore>,
 }
 
-impl std::fmt::Debug for PostgresInbox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresInbox")
-            .field("schema", &self.engine.store().schema())
-            .field("config", self.engine.config())
-            .finish_non_exhaustive()
-    }
-}
-
 impl PostgresInbox {
-    /// Connects to the database at `url` with the default [`InboxConfig`], the inbox in
-    /// the connection's current schema, applying pending schema migrations.
+    /// [`PostgresInbox::connect_with`] the default configuration (pending schema
+    /// migrations applied).
     pub async fn connect(url: &str) -> Result<Self, InboxError> {
         Self::connect_with(url, InboxConfig::new()).await
     }
 
-    /// Connects to the database at `url`, run as `config` says, the inbox in the
-    /// connection's current schema. Pending schema migrations are applied first, under
-    /// an advisory lock (replicas starting together migrate once), unless
-    /// [`InboxConfig::auto_migrate`] is off (then it refuses while any is pending).
+    /// Connects to the database at `url` and runs the inbox in its current schema with
+    /// `config` (workers, leases, retention, capacity). Pending schema migrations are
+    /// applied first, under an advisory lock (replicas starting together migrate once),
+    /// unless [`InboxConfig::auto_migrate`] is off (then it refuses while any is
+    /// pending).
     pub async fn connect_with(url: &str, config: InboxConfig) -> Result<Self, InboxError> {
         let pool = connect::pool(url, None).await?;
-        Self::prepare(pool, "", config).await
+        Self::prepare(pool, None, config).await
     }
 
-    /// Like [`PostgresInbox::connect`], with the table in `schema` (created if
+    /// Like [`PostgresInbox::connect_with`], with the table in `schema` (created if
     /// missing): several inboxes, or test runs, can share one database.
-    pub async fn connect_with_schema(url: &str, schema: &str) -> Result<Self, InboxError> {
+    pub async fn connect_with_schema(
+        url: &str,
+        schema: &str,
+        config: InboxConfig,
+    ) -> Result<Self, InboxError> {
         if !is_identifier(schema) {
             return Err(InboxError::SchemaName(schema.to_owned()));
         }
-        let create = format!("CREATE SCHEMA IF NOT EXISTS {schema}");
         let pool = connect::pool(url, Some(schema)).await?;
-        Self::prepare(pool, &create, InboxConfig::new()).await
+        Self::prepare(pool, Some(schema), config).await
     }
 
     async fn prepare(
         pool: PgPool,
-        create_schema: &str,
+        create_schema: Option<&str>,
         config: InboxConfig,
     ) -> Result<Self, InboxError> {
-        migrate::apply(&pool, create_schema, config.on_open()).await?;
+        let create_schema = create_schema
+            .map(|schema| format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .unwrap_or_default();
+        migrate::apply(&pool, &create_schema, config.on_open()).await?;
         let schema: String = sqlx::query_scalar("SELECT CAST(current_schema() AS TEXT)")
             .fetch_one(&pool)
             .await?;
+        let store = PgStore::new(pool, schema, &config);
         Ok(Self {
-            engine: Engine::new(PgStore::new(pool, schema)).with_config(config),
+            engine: Engine::new(store, config),
         })
     }
 
@@ -134,21 +130,19 @@ impl PostgresInbox {
         status
     }
 
-    /// Replaces the configuration (workers, leases, retention, capacity). Call before
-    /// the inbox is given to a receiver.
-    #[must_use]
-    pub fn with_config(self, config: InboxConfig) -> Self {
-        Self {
-            engine: self.engine.with_config(config),
-        }
-    }
-
     /// The connection pool, e.g. to check its settings. Writing to `webhook_inbox`
     /// through it bypasses the inbox's rules.
     pub fn pool(&self) -> &PgPool {
         self.engine.store().pool()
     }
+
+    /// The inbox as the traits it implements, through its engine.
+    fn durable(&self) -> &dyn Durable {
+        &self.engine
+    }
 }
+
+crate::engine::impl_sink_and_admin!(PostgresInbox);
 
 /// A lowercase SQL identifier, safe to write unquoted into `CREATE SCHEMA`.
 fn is_identifier(name: &str) -> bool {
@@ -159,34 +153,4 @@ fn is_identifier(name: &str) -> bool {
     first
         && name.len() <= 63
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
-impl Sink for PostgresInbox {
-    fn start(&self, dispatcher: Dispatcher) {
-        if self.engine.start(dispatcher) {
-            let store = self.engine.store();
-            let poll = self.engine.config().poll_interval;
-            self.engine
-                .spawn_background(listen::wake_on_notify(store.clone(), poll));
-        }
-    }
-
-    fn submit(&self, delivery: Verified) -> BoxFuture<'_, Result<Submitted, SinkError>> {
-        Box::pin(async move {
-            self.engine.admit()?;
-            let max_pending = self.engine.config().max_pending;
-            self.engine
-                .store()
-                .submit(NewRow::of(&delivery), max_pending)
-                .await
-        })
-    }
-
-    fn idle(&self) -> BoxFuture<'_, ()> {
-        Box::pin(self.engine.idle())
-    }
-
-    fn shutdown(&self, deadline: Duration) -> BoxFuture<'_, ()> {
-        Box::pin(self.engine.shutdown(deadline))
-    }
 }

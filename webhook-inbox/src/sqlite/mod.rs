@@ -1,28 +1,26 @@
 //! `SqliteInbox`: the embedded durable inbox, one SQLite file on one machine.
 
-mod admin;
+mod connection;
 mod console;
-mod group_commit;
 mod store;
+mod writer;
 
 use std::path::Path;
-use std::time::Duration;
 
 use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-use webhook_core::futures::future::BoxFuture;
-use webhook_core::{Dispatcher, Sink, SinkError, Submitted, Verified};
 
 use self::store::SqliteStore;
 use crate::config::InboxConfig;
-use crate::engine::Engine;
+use crate::engine::{Durable, Engine};
 use crate::error::InboxError;
 use crate::migrate::sqlite as migrate;
 use crate::migrate::{OnOpen, SchemaStatus};
+use crate::store::Store;
 
 /// The SQLite statements: the clock is SQLite's, claims walk the outstanding rows'
 /// index in id order (stopping at the first due row) and need no row locks (SQLite has
-/// one writer at a time).
+/// one writer at a time), and a row's headers and body are in `webhook_inbox_body`
+/// (those of rows stored before it existed, in the row).
 mod sql {
     crate::sql::statements!(
         "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
@@ -35,23 +33,17 @@ mod sql {
     );
 }
 
-/// How long a connection waits for another writer before failing.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Connections in the pool: workers, heartbeats, the group-commit writer and admin.
-const MAX_CONNECTIONS: u32 = 16;
-
-/// How long a submit waits for a connection before the sender is answered 503.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+crate::pool_statements::impl_pool_statements!(SqlitePool, sql);
 
 /// The embedded durable inbox: one SQLite file on one machine.
 ///
-/// Every connection (the pool's, and the group-commit writer's own) runs in WAL mode
-/// with `synchronous = FULL`, so a commit is on disk when it returns; concurrent
-/// submits share one transaction (group commit), so the fsync per commit does not cap
-/// throughput. The writer runs each commit as one blocking call on its own connection
-/// (through `rusqlite`, on the same SQLite library as `sqlx`), off the async threads. A
-/// delivery is acknowledged only after its commit. Several processes may open the same file (a
+/// Every connection (the pool's, and the writer's own) runs in WAL mode with
+/// `synchronous = FULL`, so a commit is on disk when it returns; concurrent submits
+/// share one transaction (group commit), so the fsync per commit does not cap
+/// throughput. One writer makes every routine change (stores, claims, settles, lease
+/// extensions), each round as one blocking call on its own connection (through
+/// `rusqlite`, on the same SQLite library as `sqlx`), off the async threads. A delivery
+/// is acknowledged only after its commit. Several processes may open the same file (a
 /// rolling restart, the `webhook inbox` command); keep it on a local disk, not NFS.
 ///
 /// ```no_run
@@ -59,58 +51,49 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 /// use webhook_inbox::{InboxConfig, SqliteInbox};
 ///
 /// # #[tokio::main] async fn main() -> Result<(), webhook_inbox::InboxError> {
-/// let inbox = SqliteInbox::open("/var/lib/myapp/webhooks.db")
-///     .await?
-///     .with_config(InboxConfig::new().workers(8).lease(Duration::from_secs(60)));
+/// let config = InboxConfig::new().workers(8).lease(Duration::from_secs(60));
+/// let inbox = SqliteInbox::open_with("/var/lib/myapp/webhooks.db", config).await?;
 /// # let _ = inbox; Ok(()) }
 /// ```
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct SqliteInbox {
     engine: Engine<SqliteStore>,
 }
 
-impl std::fmt::Debug for SqliteInbox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteInbox")
-            .field("config", self.engine.config())
-            .finish_non_exhaustive()
-    }
-}
-
 impl SqliteInbox {
-    /// Opens (creating if needed) the inbox in the SQLite file at `path` with the
-    /// default [`InboxConfig`], applying pending schema migrations. Call inside a tokio
-    /// runtime: the group-commit writer starts here.
+    /// [`SqliteInbox::open_with`] the default configuration (pending schema migrations
+    /// applied).
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, InboxError> {
         Self::open_with(path, InboxConfig::new()).await
     }
 
-    /// Opens (creating if needed) the inbox in the SQLite file at `path`, run as
-    /// `config` says; pending schema migrations are applied first unless
-    /// [`InboxConfig::auto_migrate`] is off (then it refuses to open while any is
-    /// pending). Call inside a tokio runtime: the group-commit writer starts here.
+    /// Opens (creating if needed) the inbox in the SQLite file at `path` and runs it with
+    /// `config` (workers, leases, retention, capacity); pending schema migrations are
+    /// applied first unless [`InboxConfig::auto_migrate`] is off (then it refuses to open
+    /// while any is pending). Call inside a tokio runtime: the writer starts here.
     pub async fn open_with(
         path: impl AsRef<Path>,
         config: InboxConfig,
     ) -> Result<Self, InboxError> {
-        let pool = connect(path.as_ref()).await?;
-        migrate::apply(&pool, config.on_open()).await?;
         let path = path.as_ref().to_path_buf();
+        let pool = connection::pool(&path).await?;
+        migrate::apply(&pool, config.on_open()).await?;
         let writer = {
             let path = path.clone();
-            tokio::task::spawn_blocking(move || group_commit::open_writer(&path))
+            tokio::task::spawn_blocking(move || connection::open_writer(&path))
                 .await
                 .map_err(|_| InboxError::WriterStopped)??
         };
+        let store = SqliteStore::new(pool, path, writer, &config);
         Ok(Self {
-            engine: Engine::new(SqliteStore::new(pool, path, writer)).with_config(config),
+            engine: Engine::new(store, config),
         })
     }
 
     /// Where the schema of the inbox file at `path` stands against this release;
     /// changes nothing.
     pub async fn schema_status(path: impl AsRef<Path>) -> Result<SchemaStatus, InboxError> {
-        let pool = connect(path.as_ref()).await?;
+        let pool = connection::pool(path.as_ref()).await?;
         let status = migrate::status(&pool).await;
         pool.close().await;
         status
@@ -120,19 +103,10 @@ impl SqliteInbox {
     /// operators who turn [`InboxConfig::auto_migrate`] off), and says where the
     /// schema then stands.
     pub async fn migrate(path: impl AsRef<Path>) -> Result<SchemaStatus, InboxError> {
-        let pool = connect(path.as_ref()).await?;
+        let pool = connection::pool(path.as_ref()).await?;
         let status = migrate::apply(&pool, OnOpen::Migrate).await;
         pool.close().await;
         status
-    }
-
-    /// Replaces the configuration (workers, leases, retention, capacity). Call before
-    /// the inbox is given to a receiver.
-    #[must_use]
-    pub fn with_config(self, config: InboxConfig) -> Self {
-        Self {
-            engine: self.engine.with_config(config),
-        }
     }
 
     /// The connection pool, e.g. to check its settings. Writing to `webhook_inbox`
@@ -140,67 +114,21 @@ impl SqliteInbox {
     pub fn pool(&self) -> &SqlitePool {
         self.engine.store().pool()
     }
+
+    /// The inbox as the traits it implements, through its engine.
+    fn durable(&self) -> &dyn Durable {
+        &self.engine
+    }
 }
+
+crate::engine::impl_sink_and_admin!(SqliteInbox);
 
 /// The pool of the file at `path`, for the migration runner's tests.
 #[cfg(test)]
 pub(crate) async fn connect_for_tests(path: &Path) -> SqlitePool {
-    connect(path).await.expect("a new SQLite file opens")
-}
-
-/// The pool of connections to the file at `path`.
-async fn connect(path: &Path) -> Result<SqlitePool, InboxError> {
-    let pool = SqlitePoolOptions::new()
-        .max_connections(MAX_CONNECTIONS)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_with(connect_options(path))
-        .await?;
-    Ok(pool)
-}
-
-/// WAL, `synchronous = FULL` and the rest as connect options, so every pooled connection has
-/// them (a one-off `PRAGMA` through a pool reaches one connection only).
-fn connect_options(path: &Path) -> SqliteConnectOptions {
-    PRAGMAS.iter().fold(
-        SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .busy_timeout(BUSY_TIMEOUT),
-        |options, (name, value)| options.pragma(*name, *value),
-    )
-}
-
-/// The settings of every connection to the file, pooled or the writer's own (with
-/// [`BUSY_TIMEOUT`]): WAL with `synchronous = FULL`, so that a commit is on disk when it
-/// returns; and the statement journals of the multi-row statements (which SQLite keeps
-/// so that one failing statement can be undone alone) in memory, not in a temporary
-/// file written for every round.
-const PRAGMAS: [(&str, &str); 3] = [
-    ("journal_mode", "WAL"),
-    ("synchronous", "FULL"),
-    ("temp_store", "MEMORY"),
-];
-
-impl Sink for SqliteInbox {
-    fn start(&self, dispatcher: Dispatcher) {
-        self.engine.start(dispatcher);
-    }
-
-    fn submit(&self, delivery: Verified) -> BoxFuture<'_, Result<Submitted, SinkError>> {
-        Box::pin(async move {
-            self.engine.admit()?;
-            let max_pending = self.engine.config().max_pending;
-            self.engine.store().submit(delivery, max_pending).await
-        })
-    }
-
-    fn idle(&self) -> BoxFuture<'_, ()> {
-        Box::pin(self.engine.idle())
-    }
-
-    fn shutdown(&self, deadline: Duration) -> BoxFuture<'_, ()> {
-        Box::pin(self.engine.shutdown(deadline))
-    }
+    connection::pool(path)
+        .await
+        .expect("a new SQLite file opens")
 }
 
 #[cfg(test)]

@@ -1,4 +1,6 @@
-//! The worker-side queries on SQLite, and submits through the group-commit writer.
+//! The backend contract on SQLite: stores, claims, lease extensions and settles through
+//! the writer (which makes every routine change), the statements both backends share
+//! (counting, releasing, pruning, the admin API) on the pool.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -7,123 +9,88 @@ use std::time::Duration;
 use rusqlite::Connection;
 use sqlx::SqlitePool;
 use tokio::sync::Notify;
-use webhook_core::{SinkError, Submitted, Verified};
+use webhook_core::Verified;
 
-use super::group_commit::{GroupCommit, answer};
-use super::sql;
+use super::writer::{self, WriterQueue, answer};
+use crate::config::InboxConfig;
 use crate::error::InboxError;
-use crate::record::NewRow;
-use crate::store::{Claimed, Outcome, SettledAndClaimed, Store};
-use crate::unix_ms;
+use crate::group_commit::SubmitResult;
+use crate::lease::{Claim, Settle};
+use crate::store::{Claimed, SettledAndClaimed, Store};
 
-/// The SQLite pool, the writer that batches submits, and the workers' wake-up.
-#[derive(Clone)]
+/// The SQLite pool, the writer, and the workers' wake-up.
+#[derive(Debug, Clone)]
 pub(super) struct SqliteStore {
     pool: SqlitePool,
-    writer: GroupCommit,
+    writer: WriterQueue,
     wakeup: Arc<Notify>,
 }
 
 impl SqliteStore {
-    /// Starts the group-commit writer on the current runtime, on `writer` (the
-    /// writer's own connection to the file at `path`).
-    pub(super) fn new(pool: SqlitePool, path: PathBuf, writer: Connection) -> Self {
+    /// Starts the writer on the current runtime, on `writer` (its own connection to the
+    /// file at `path`), with `config`'s capacity.
+    pub(super) fn new(
+        pool: SqlitePool,
+        path: PathBuf,
+        writer: Connection,
+        config: &InboxConfig,
+    ) -> Self {
         let wakeup = Arc::new(Notify::new());
-        let writer = GroupCommit::spawn(path, writer, Arc::clone(&wakeup));
+        let writer = writer::spawn(path, writer, config.max_pending, Arc::clone(&wakeup));
         Self {
             pool,
             writer,
             wakeup,
         }
     }
-
-    pub(super) fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
-    /// Commits `row` (or recognises it) before returning.
-    pub(super) async fn submit(
-        &self,
-        delivery: Verified,
-        max_pending: u64,
-    ) -> Result<Submitted, SinkError> {
-        let row = NewRow::of(&delivery);
-        self.writer.submit(row, delivery, max_pending).await
-    }
-
-    /// Wakes idle workers: rows became due outside the writer (replays).
-    pub(super) fn wake_workers(&self) {
-        self.wakeup.notify_waiters();
-    }
 }
 
 impl Store for SqliteStore {
-    async fn claim(
-        &self,
-        owner: &str,
-        lease: Duration,
-        limit: usize,
-    ) -> Result<Vec<Claimed>, InboxError> {
-        answer(self.writer.claim(owner, lease, limit).await).await
+    type Pool = SqlitePool;
+
+    fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn submit(&self, delivery: Verified) -> SubmitResult {
+        self.writer.submit(delivery).await
+    }
+
+    async fn claim(&self, claim: &Claim) -> Result<Vec<Claimed>, InboxError> {
+        answer(self.writer.claim(claim).await).await
     }
 
     async fn extend(&self, id: i64, owner: &str, lease: Duration) -> Result<bool, InboxError> {
         answer(self.writer.extend(id, owner, lease).await).await
     }
 
-    async fn settle(&self, id: i64, owner: &str, outcome: &Outcome) -> Result<bool, InboxError> {
-        answer(self.writer.settle(id, owner, outcome).await).await
+    async fn settle(&self, settle: &Settle) -> Result<bool, InboxError> {
+        answer(self.writer.settle(settle).await).await
     }
 
-    /// Every settle and the claim queued before any is awaited, so they usually share
-    /// one round (one commit, the `done`s in one statement); the writer runs settles
-    /// before claims either way.
-    async fn settle_and_claim(
-        &self,
-        settled: &[(i64, String, Outcome)],
-        owner: &str,
-        lease: Duration,
-        limit: usize,
-    ) -> SettledAndClaimed {
-        let mut settles = Vec::with_capacity(settled.len());
-        for (id, row_owner, outcome) in settled {
-            settles.push(self.writer.settle(*id, row_owner, outcome).await);
-        }
-        let claim = self.writer.claim(owner, lease, limit).await;
-        let mut answers = Vec::with_capacity(settles.len());
+    /// Every settle and the claim are queued before any is awaited, so they usually
+    /// share one round (one commit, the `done`s in one statement); the writer runs
+    /// settles before claims either way.
+    async fn settle_and_claim(&self, settles: &[Settle], claim: &Claim) -> SettledAndClaimed {
+        let mut queued = Vec::with_capacity(settles.len());
         for settle in settles {
-            answers.push(answer(settle).await);
+            queued.push(self.writer.settle(settle).await);
         }
-        (answers, answer(claim).await)
-    }
-
-    async fn release(&self, instance: &str) -> Result<u64, InboxError> {
-        let released = sqlx::query(sql::RELEASE)
-            .bind(format!("{instance}/%"))
-            .execute(&self.pool)
-            .await?;
-        if released.rows_affected() > 0 {
-            self.wake_workers();
+        let claimed = self.writer.claim(claim).await;
+        let mut answers = Vec::with_capacity(queued.len());
+        for settled in queued {
+            answers.push(answer(settled).await);
         }
-        Ok(released.rows_affected())
-    }
-
-    async fn prune(&self, retention: Duration) -> Result<u64, InboxError> {
-        let pruned = sqlx::query(sql::PRUNE)
-            .bind(unix_ms::from_duration(retention))
-            .execute(&self.pool)
-            .await?;
-        Ok(pruned.rows_affected())
-    }
-
-    async fn outstanding(&self) -> Result<u64, InboxError> {
-        let count: i64 = sqlx::query_scalar(sql::OUTSTANDING)
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(u64::try_from(count).unwrap_or(0))
+        (answers, answer(claimed).await)
     }
 
     fn wakeup(&self) -> &Notify {
         &self.wakeup
+    }
+
+    /// None: the writer wakes the workers for what it stores, and they find what other
+    /// processes (the CLI's replays) make due by polling.
+    fn wake_on_others(&self) -> Option<impl Future<Output = ()> + Send + 'static> {
+        None::<std::future::Pending<()>>
     }
 }

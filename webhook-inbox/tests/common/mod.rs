@@ -65,21 +65,20 @@ impl Db {
 
     /// Opens an inbox instance on this database (call again for a second replica).
     pub(crate) async fn open(&self, config: InboxConfig) -> Inbox {
-        let inbox: Inbox = match self {
+        match self {
             #[cfg(feature = "sqlite")]
-            Self::Sqlite { path, .. } => webhook_inbox::SqliteInbox::open(path)
+            Self::Sqlite { path, .. } => webhook_inbox::SqliteInbox::open_with(path, config)
                 .await
                 .expect("open sqlite")
                 .into(),
             #[cfg(feature = "postgres")]
             Self::Postgres { url, schema } => {
-                webhook_inbox::PostgresInbox::connect_with_schema(url, schema)
+                webhook_inbox::PostgresInbox::connect_with_schema(url, schema, config)
                     .await
                     .expect("connect postgres")
                     .into()
             }
-        };
-        inbox.with_config(config)
+        }
     }
 
     /// Runs `sql` on the database, outside any inbox.
