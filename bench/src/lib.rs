@@ -10,6 +10,10 @@
 //!   connections) or open loop (a fixed offered rate), with distinct signed deliveries
 //!   ([`deliveries`]) and every status checked.
 //!
+//! `scripts/callgrind-bench` runs `bench-hand` and the modem-pay example (memory sink)
+//! under callgrind, driven by `bench-load`, and prints the instructions per delivery of
+//! each by component.
+//!
 //! Nothing here asserts on speed: the tests only keep the generator honest.
 
 pub mod deliveries;

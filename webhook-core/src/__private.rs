@@ -12,16 +12,20 @@ use serde::de::DeserializeOwned;
 use crate::delivery::Verified;
 use crate::event::{Event, Sample};
 use crate::handler::{DispatchError, IntoHandlerResult, UnknownEvent};
-use crate::provider::Provider;
+use crate::payload::{Parsed, PayloadSeed};
+use crate::provider::{Envelope, EnvelopeError, Provider};
 use crate::testing::FakeDelivery;
 
+pub use bytes::Bytes;
 pub use core::convert::TryFrom;
 pub use core::default::Default;
 pub use core::marker::PhantomData;
 pub use core::option::Option::{self, None, Some};
-pub use core::primitive::str;
+pub use core::primitive::{str, usize};
 pub use core::result::Result::{self, Err, Ok};
 pub use futures_util::future::BoxFuture;
+pub use http::HeaderMap;
+pub use serde::Deserializer;
 pub use std::boxed::Box;
 
 /// The event type a handler's payload names: its `Event::NAME`.
@@ -97,6 +101,63 @@ impl<T: DeserializeOwned> Payload for T {}
 /// The delivery's data as the handler's payload type.
 pub fn parse<T: Payload>(delivery: &Verified) -> Result<T, DispatchError> {
     delivery.parse().map_err(DispatchError::payload)
+}
+
+/// The generated `Handler::read`: the envelope and, in the same pass, the payload
+/// `seed` selects for its event type, erased.
+pub fn read<P: Provider, S: PayloadSeed>(
+    provider: &P,
+    headers: &HeaderMap,
+    body: &Bytes,
+    seed: &S,
+) -> Result<(Envelope, Option<Parsed>), EnvelopeError> {
+    let (envelope, payload) = provider.envelope_with_payload(headers, body, seed)?;
+    Ok((envelope, payload.map(Parsed::new)))
+}
+
+/// The payload the delivery carries from receive, when it is an `E` (the handler's
+/// event enum); taken, so a retry parses the body.
+pub fn take_parsed<E: 'static>(delivery: &Verified) -> Option<E> {
+    delivery.take_parsed()?.downcast().ok()
+}
+
+/// Reads a routed method's payload in the generated seed, by autoref specialisation:
+/// `(&&SeedProbe::<T>(PhantomData)).deserialize_payload(d)` finds
+/// `DeserializePayload` for a `Deserialize` payload. Any other payload finds
+/// `UndeserializablePayload`, so that its error is reported once, by [`parse`].
+pub struct SeedProbe<T>(pub PhantomData<T>);
+
+/// A payload read by its `Deserialize`.
+pub trait DeserializePayload<T> {
+    /// The payload.
+    fn deserialize_payload<'de, D: Deserializer<'de>>(&self, data: D) -> Result<T, D::Error>;
+}
+
+impl<T: DeserializeOwned> DeserializePayload<T> for &SeedProbe<T> {
+    fn deserialize_payload<'de, D: Deserializer<'de>>(&self, data: D) -> Result<T, D::Error> {
+        T::deserialize(data)
+    }
+}
+
+/// A payload that is not `Deserialize`: the build fails at [`parse`], so this never
+/// runs.
+pub trait UndeserializablePayload<T> {
+    /// An error.
+    fn deserialize_payload<'de, D: Deserializer<'de>>(&self, data: D) -> Result<T, D::Error>;
+}
+
+impl<T> UndeserializablePayload<T> for SeedProbe<T> {
+    fn deserialize_payload<'de, D: Deserializer<'de>>(&self, _: D) -> Result<T, D::Error> {
+        Err(serde::de::Error::custom(format_args!(
+            "`{}` is not `Deserialize`",
+            type_name::<T>()
+        )))
+    }
+}
+
+/// The error for a payload index the seed did not give out.
+pub fn unselected<E: serde::de::Error>(selected: usize) -> E {
+    E::custom(format_args!("no payload {selected} in this handler"))
 }
 
 /// What a `#[fallback]` method takes: only `UnknownEvent`.

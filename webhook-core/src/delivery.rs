@@ -2,13 +2,14 @@
 //! signature was checked over its exact bytes.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use bytes::Bytes;
 use http::HeaderMap;
 use serde::de::DeserializeOwned;
 
+use crate::payload::Parsed;
 use crate::provider::{Envelope, EnvelopeError, Provider};
 use crate::scheme::VerifyError;
 use crate::secret::Secret;
@@ -126,6 +127,8 @@ struct Parts {
     body: Bytes,
     envelope: Envelope,
     received_at: SystemTime,
+    /// The handler's payload read at receive, until the first attempt takes it.
+    parsed: Mutex<Option<Parsed>>,
 }
 
 impl Verified {
@@ -137,17 +140,35 @@ impl Verified {
         request: Request,
         now: SystemTime,
     ) -> Result<Self, Rejection> {
+        Self::check_with(provider, secrets, request, now, |headers, body| {
+            Ok((provider.envelope(headers, body)?, None))
+        })
+    }
+
+    /// [`Verified::check`] with the envelope (and, for a sink that runs the handler in
+    /// this process, the handler's payload) read by `read`.
+    pub(crate) fn check_with(
+        provider: &dyn Provider,
+        secrets: &[Secret],
+        request: Request,
+        now: SystemTime,
+        read: impl FnOnce(&HeaderMap, &Bytes) -> Result<(Envelope, Option<Parsed>), EnvelopeError>,
+    ) -> Result<Self, Rejection> {
         provider
             .scheme()
             .verify_at(secrets, &request.headers, &request.body, now)?;
-        let envelope = provider.envelope(&request.headers, &request.body)?;
-        Ok(Self::assemble(
-            provider.name(),
-            request.headers,
-            request.body,
+        let (envelope, parsed) = read(&request.headers, &request.body)?;
+        let parts = Parts {
+            provider: provider.name().to_owned(),
+            headers: request.headers,
+            body: request.body,
             envelope,
-            now,
-        ))
+            received_at: now,
+            parsed: Mutex::new(parsed),
+        };
+        Ok(Self {
+            inner: Arc::new(parts),
+        })
     }
 
     pub(crate) fn assemble(
@@ -164,6 +185,7 @@ impl Verified {
             body,
             envelope,
             received_at,
+            parsed: Mutex::new(None),
         };
         Self {
             inner: Arc::new(parts),
@@ -208,5 +230,17 @@ impl Verified {
     /// Parses the envelope's data as `T`.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         serde_json::from_slice(self.inner.envelope.data())
+    }
+
+    /// Takes the payload the handler read at receive, in the same pass as the envelope
+    /// (see [`crate::payload`]): `Some` once, for the first attempt of a delivery whose
+    /// sink runs the handler in this process; `None` after, and for any other delivery,
+    /// whose handler parses the body ([`Verified::parse`]).
+    pub fn take_parsed(&self) -> Option<Parsed> {
+        self.inner
+            .parsed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 }

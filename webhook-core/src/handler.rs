@@ -6,9 +6,11 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
+use http::HeaderMap;
 
 use crate::delivery::Verified;
-use crate::provider::Provider;
+use crate::payload::Parsed;
+use crate::provider::{Envelope, EnvelopeError, Provider};
 
 /// Any error, boxed: what a handler returns to ask for a retry.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -71,11 +73,33 @@ pub trait Handler: Send + Sync + 'static {
     fn route(&self, event_type: &str) -> Option<Ack>;
 
     /// Parses the delivery's payload and runs the handler for its event type.
+    ///
+    /// A payload read at receive ([`Handler::read`]) is taken with
+    /// [`Verified::take_parsed`] rather than parsed again.
     fn handle<'a>(
         &'a self,
         delivery: &'a Verified,
         ctx: Context,
     ) -> BoxFuture<'a, Result<(), DispatchError>>;
+
+    /// Reads a verified body's envelope with `provider` and, in the same pass, the
+    /// payload of the method its event type routes to, for a sink that runs the handler
+    /// in this process ([`crate::Sink::uses_parsed_payloads`]); the delivery carries
+    /// the payload to [`Handler::handle`]. See [`crate::payload`].
+    ///
+    /// The default reads the envelope alone ([`Provider::envelope`]): `handle` then
+    /// parses the body. `#[webhook_handler]` reads both with
+    /// [`Provider::envelope_with_payload`] and a [`crate::PayloadSeed`] for its
+    /// methods. An error is the envelope's (answered 400); data that does not match the
+    /// payload type is not an error here, but no payload (`handle`'s parse reports it).
+    fn read(
+        &self,
+        provider: &Self::Provider,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Result<(Envelope, Option<Parsed>), EnvelopeError> {
+        Ok((provider.envelope(headers, body)?, None))
+    }
 }
 
 /// Why one attempt at handling an event did not succeed.

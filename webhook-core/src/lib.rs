@@ -12,11 +12,13 @@ mod body;
 mod budget;
 mod clock;
 pub mod dangerous;
+mod de;
 mod delivery;
 mod dispatch;
 pub mod event;
 mod handler;
 pub mod metrics;
+pub mod payload;
 pub mod provider;
 pub mod providers;
 mod receiver;
@@ -37,6 +39,7 @@ pub use event::{CatalogueEntry, Event, Sample};
 pub use handler::{
     Ack, BoxError, Context, DispatchError, Handler, HandlerResult, IntoHandlerResult, UnknownEvent,
 };
+pub use payload::{Parsed, PayloadSeed};
 pub use provider::{Envelope, EnvelopeError, Provider};
 pub use receiver::{Receiver, ReceiverBuilder, ReceiverStats};
 pub use refused::Refused;

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use http::StatusCode;
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
 use tracing::Instrument;
 
 use crate::answer::Answer;
@@ -16,7 +17,8 @@ use crate::delivery::{Rejection, Request, Verified};
 use crate::dispatch::Dispatcher;
 use crate::handler::{Ack, Handler};
 use crate::metrics::EventLabel;
-use crate::provider::Provider;
+use crate::payload::Parsed;
+use crate::provider::{Envelope, EnvelopeError, Provider};
 use crate::refused::{DEFAULT_REFUSED_KEPT, Refused, RefusedLog};
 use crate::retry::RetryPolicy;
 use crate::secret::Secret;
@@ -61,6 +63,9 @@ pub(crate) struct Inner {
     provider: Arc<dyn Provider>,
     /// The provider's name, interned once for refusal records.
     provider_name: &'static str,
+    /// Reads a verified body: the envelope, and the handler's payload when the sink
+    /// runs the handler in this process.
+    read: Box<dyn ReadBody>,
     secrets: Vec<Secret>,
     dispatcher: Dispatcher,
     sink: Arc<dyn Sink>,
@@ -207,8 +212,9 @@ impl Receiver {
     ) -> Result<Verified, Answer> {
         let inner = &*self.inner;
         let now = inner.clock.now();
-        Verified::check(&*inner.provider, &inner.secrets, request, now).map_err(|rejection| {
-            match rejection {
+        let read = |headers: &HeaderMap, body: &Bytes| inner.read.read(headers, body);
+        Verified::check_with(&*inner.provider, &inner.secrets, request, now, read).map_err(
+            |rejection| match rejection {
                 Rejection::Signature(error) => {
                     inner.stats.bad_signature.fetch_add(1, Ordering::Relaxed);
                     inner
@@ -224,8 +230,8 @@ impl Receiver {
                     tracing::warn!(%error, "verified body is not a valid envelope");
                     Answer::malformed_body()
                 }
-            }
-        })
+            },
+        )
     }
 
     async fn handle_now(&self, delivery: &Verified) -> Answer {
@@ -304,6 +310,45 @@ impl Receiver {
     }
 }
 
+/// How a receiver reads a verified body (step 2 of a delivery).
+trait ReadBody: Send + Sync + 'static {
+    fn read(
+        &self,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Result<(Envelope, Option<Parsed>), EnvelopeError>;
+}
+
+/// The envelope alone, for a sink that parses after a claim.
+struct EnvelopeOnly(Arc<dyn Provider>);
+
+impl ReadBody for EnvelopeOnly {
+    fn read(
+        &self,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Result<(Envelope, Option<Parsed>), EnvelopeError> {
+        Ok((self.0.envelope(headers, body)?, None))
+    }
+}
+
+/// The handler's read: the envelope and its payload in one pass, for a sink that runs
+/// the handler on the delivery it is given.
+struct WithPayload<H: Handler> {
+    handler: Arc<H>,
+    provider: Arc<H::Provider>,
+}
+
+impl<H: Handler> ReadBody for WithPayload<H> {
+    fn read(
+        &self,
+        headers: &HeaderMap,
+        body: &Bytes,
+    ) -> Result<(Envelope, Option<Parsed>), EnvelopeError> {
+        self.handler.read(&self.provider, headers, body)
+    }
+}
+
 /// A `'static` copy of `name` for metrics labels, leaked once per distinct name however
 /// many receivers are built.
 fn interned(name: &str) -> &'static str {
@@ -377,9 +422,9 @@ impl Counters {
 
 /// Configures a [`Receiver`]; by-value setters, finished with [`ReceiverBuilder::build`].
 #[must_use]
-pub struct ReceiverBuilder<H> {
+pub struct ReceiverBuilder<H: Handler> {
     handler: H,
-    provider: Option<Arc<dyn Provider>>,
+    provider: Option<H::Provider>,
     secrets: Vec<Secret>,
     sink: Option<Arc<dyn Sink>>,
     clock: Clock,
@@ -425,7 +470,7 @@ impl<H: Handler> ReceiverBuilder<H> {
 
     /// Replaces the handler's default provider value, e.g. to change a tolerance.
     pub fn provider(mut self, provider: H::Provider) -> Self {
-        self.provider = Some(Arc::new(provider));
+        self.provider = Some(provider);
         self
     }
 
@@ -557,9 +602,8 @@ impl<H: Handler> ReceiverBuilder<H> {
             !self.secrets.is_empty(),
             "webhook receiver has no secret: call `.secret(Secret::new(..)?)` with the secret the sender shows"
         );
-        let provider = self
-            .provider
-            .unwrap_or_else(|| Arc::new(H::Provider::default()));
+        let provider = Arc::new(self.provider.unwrap_or_default());
+        let handler = Arc::new(self.handler);
         let catalogue = provider
             .catalogue()
             .iter()
@@ -568,7 +612,7 @@ impl<H: Handler> ReceiverBuilder<H> {
         let provider_name = interned(provider.name());
         let body_limit = self.body_limit.unwrap_or_else(|| provider.body_limit());
         let dispatcher = Dispatcher::new(
-            Arc::new(self.handler),
+            Arc::clone(&handler),
             provider_name,
             catalogue,
             self.handler_timeout,
@@ -576,9 +620,18 @@ impl<H: Handler> ReceiverBuilder<H> {
         );
         let sink = self.sink.unwrap_or_else(|| Arc::new(MemorySink::new()));
         sink.start(dispatcher.clone());
+        let read: Box<dyn ReadBody> = if sink.uses_parsed_payloads() {
+            Box::new(WithPayload {
+                handler,
+                provider: Arc::clone(&provider),
+            })
+        } else {
+            Box::new(EnvelopeOnly(provider.clone()))
+        };
         let inner = Inner {
             provider,
             provider_name,
+            read,
             secrets: self.secrets,
             dispatcher,
             sink,

@@ -388,6 +388,99 @@ fn modem_pay_unknown_fields_and_enum_values_survive() {
     );
 }
 
+/// `extra` keeps what this version does not model, as sent, without serde's `flatten`:
+/// read from bytes (borrowed and escaped keys), at every level of nesting, and written
+/// back unchanged.
+#[test]
+fn unknown_fields_round_trip_at_every_level() {
+    let mut data = serde_json::to_value(modem_pay::ChargeSucceeded::sample()).unwrap();
+    data["loyalty"] = json!({"points": 12, "tier": ["gold", null, 1.5]});
+    data["note\u{e9}"] = json!("caf\u{e9} \"quoted\"");
+    data["PaymentGateway"] = json!({
+        "tag": "wave", "group": "wallet", "logo": "l", "id": "g1", "region": "GM"
+    });
+    data["Customer"] = json!({"id": "c1", "name": "Awa", "email": "a@e", "vip": true});
+    // Written by hand so that one key is escaped on the wire and one unknown key repeats.
+    let text = serde_json::to_string(&data).unwrap();
+    let text = format!(r#"{{"x\u002dtrace":"t-1","dup":1,"dup":2,{}"#, &text[1..]);
+    let ev: modem_pay::ChargeSucceeded = serde_json::from_slice(text.as_bytes()).unwrap();
+
+    assert_eq!(
+        ev.extra["loyalty"],
+        json!({"points": 12, "tier": ["gold", null, 1.5]})
+    );
+    assert_eq!(ev.extra["note\u{e9}"], "caf\u{e9} \"quoted\"");
+    assert_eq!(ev.extra["x-trace"], "t-1");
+    assert_eq!(ev.extra["dup"], 2, "the later member wins, as with flatten");
+    assert_eq!(ev.extra.len(), 4, "{:?}", ev.extra);
+    assert!(!ev.extra.contains_key("id") && !ev.extra.contains_key("PaymentGateway"));
+    let gateway = ev.payment_gateway.as_ref().unwrap();
+    assert_eq!(
+        gateway.extra,
+        json!({"region": "GM"}).as_object().unwrap().clone()
+    );
+    assert_eq!(ev.customer_details.as_ref().unwrap().extra["vip"], true);
+
+    // Written back, every member is there with its value; read again, the value is equal.
+    let mut expected = data.clone();
+    expected["x-trace"] = json!("t-1");
+    expected["dup"] = json!(2);
+    assert_eq!(serde_json::to_value(&ev).unwrap(), expected);
+    let again: modem_pay::ChargeSucceeded =
+        serde_json::from_slice(&serde_json::to_vec(&ev).unwrap()).unwrap();
+    assert_eq!(again, ev);
+    // From a `Value` (owned keys and strings) it reads the same.
+    let from_value: modem_pay::ChargeSucceeded = serde_json::from_value(expected).unwrap();
+    assert_eq!(from_value, ev);
+
+    // bamotf: the data's own extra, the intent's, and a transaction's.
+    let mut data = serde_json::to_value(bamotf::PaymentIntentSucceeded::sample()).unwrap();
+    data["livemode"] = json!(false);
+    data["paymentIntent"]["feeRate"] = json!(3);
+    data["paymentIntent"]["transactions"][0]["blockHeight"] = json!(820_000);
+    let ev: bamotf::PaymentIntentSucceeded =
+        serde_json::from_slice(&serde_json::to_vec(&data).unwrap()).unwrap();
+    assert_eq!(ev.extra["livemode"], false);
+    assert_eq!(ev.payment_intent.extra["feeRate"], 3);
+    assert_eq!(
+        ev.payment_intent.transactions[0].extra["blockHeight"],
+        820_000
+    );
+    assert_eq!(serde_json::to_value(&ev).unwrap(), data);
+}
+
+/// The typed parse reports what is wrong as it did with `flatten`: the missing or
+/// mistyped field, by name.
+#[test]
+fn typed_payload_errors_name_the_field() {
+    let mut data = serde_json::to_value(modem_pay::ChargeSucceeded::sample()).unwrap();
+    data.as_object_mut().unwrap().remove("currency");
+    let error = serde_json::from_value::<modem_pay::Charge>(data.clone()).unwrap_err();
+    assert!(
+        error.to_string().contains("missing field `currency`"),
+        "{error}"
+    );
+
+    data["currency"] = json!(5);
+    let error = serde_json::from_slice::<modem_pay::Charge>(&serde_json::to_vec(&data).unwrap())
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("invalid type: integer `5`, expected a string"),
+        "{error}"
+    );
+
+    // An array is not a payload (a struct with `extra` is read from an object only).
+    let error = serde_json::from_str::<modem_pay::Charge>("[]").unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("invalid type: sequence, expected struct Charge"),
+        "{error}"
+    );
+}
+
 #[test]
 fn modem_pay_invoice_numbers_are_strings_or_numbers() {
     let mut data = serde_json::to_value(modem_pay::InvoiceCreated::sample()).unwrap();

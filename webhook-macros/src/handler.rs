@@ -17,13 +17,33 @@ pub(crate) fn expand(args: &Args, input: &Input<'_>) -> TokenStream {
     let events = input.routed().flat_map(Method::names);
     let route = route(args, input);
     let handle = handle(args, input);
+    let read = read(args);
+    let seed = crate::seed::expand(args, input);
     quote! {
+        #seed
+
         #[automatically_derived]
         impl #krate::Handler for #self_ty {
             type Provider = #provider;
             const EVENTS: &'static [&'static #private::str] = &[#(#events),*];
             #route
             #handle
+            #read
+        }
+    }
+}
+
+/// Reads the envelope and the routed method's payload in one pass, with the seed.
+fn read(args: &Args) -> TokenStream {
+    let (krate, private, seed) = (args.krate(), args.private(), crate::seed::name());
+    quote! {
+        fn read(
+            &self,
+            __provider: &Self::Provider,
+            __headers: &#private::HeaderMap,
+            __body: &#private::Bytes,
+        ) -> #private::Result<(#krate::Envelope, #private::Option<#krate::Parsed>), #krate::EnvelopeError> {
+            #private::read(__provider, __headers, __body, &#seed)
         }
     }
 }
@@ -51,7 +71,8 @@ fn route(args: &Args, input: &Input<'_>) -> TokenStream {
     }
 }
 
-/// Parses the delivery into the event enum, then calls the variant's method.
+/// Takes the payload read at receive, or parses the delivery into the event enum, then
+/// calls the variant's method.
 fn handle(args: &Args, input: &Input<'_>) -> TokenStream {
     let (krate, private) = (args.krate(), args.private());
     let event_enum = input.event_enum();
@@ -72,7 +93,11 @@ fn handle(args: &Args, input: &Input<'_>) -> TokenStream {
             __ctx: #krate::Context,
         ) -> #private::BoxFuture<'__a, #private::Result<(), #krate::DispatchError>> {
             #private::boxed(async move {
-                match <#event_enum as #private::TryFrom<&#krate::Verified>>::try_from(__delivery)? {
+                let __event = match #private::take_parsed::<#event_enum>(__delivery) {
+                    #private::Some(__event) => __event,
+                    #private::None => <#event_enum as #private::TryFrom<&#krate::Verified>>::try_from(__delivery)?,
+                };
+                match __event {
                     #(#arms,)*
                 }
             })

@@ -75,7 +75,11 @@
 //!
 //! - `impl Handler for Payments`: `EVENTS` lists the routed event types in the block's
 //!   order; `route` answers `Some(Ack)` for them (and for everything else when there is a
-//!   fallback); `handle` parses the delivery and awaits the method.
+//!   fallback); `read` reads the envelope and, in the same pass over the body, the routed
+//!   method's payload (with a generated `PayloadSeed`, through the provider's
+//!   `envelope_with_payload`), for a sink that runs the handler in this process; `handle`
+//!   takes that payload, or parses the delivery when there is none (a retry, a durable
+//!   sink), and awaits the method. The body is parsed once per attempt, at most.
 //! - `enum PaymentsEvent`, one variant per handler method named after it
 //!   (`ChargeSucceeded(ChargeSucceeded)`, `Customer(Customer)`, `Other(UnknownEvent)`),
 //!   with `PaymentsEvent::try_from(&verified)` to parse a delivery into it.
@@ -139,7 +143,12 @@
 //!         fn handle<'__a>(&'__a self, __delivery: &'__a #wc::Verified, __ctx: #wc::Context)
 //!             -> #p::BoxFuture<'__a, Result<(), #wc::DispatchError>> {
 //!             #p::boxed(async move {
-//!                 match PaymentsEvent::try_from(__delivery)? {
+//!                 // The payload read at receive, else a parse of the body.
+//!                 let __event = match #p::take_parsed::<PaymentsEvent>(__delivery) {
+//!                     Some(__event) => __event,
+//!                     None => PaymentsEvent::try_from(__delivery)?,
+//!                 };
+//!                 match __event {
 //!                     PaymentsEvent::ChargeSucceeded(__payload) => {
 //!                         let __returned = Self::charge_succeeded(self, __payload).await;
 //!                         #p::into_handler_result(__returned)
@@ -148,6 +157,32 @@
 //!                     PaymentsEvent::Other(__payload) => { /* Self::other(self, __payload) */ }
 //!                 }
 //!             })
+//!         }
+//!
+//!         fn read(&self, __provider: &ModemPay, __headers: &HeaderMap, __body: &Bytes)
+//!             -> Result<(#wc::Envelope, Option<#wc::Parsed>), #wc::EnvelopeError> {
+//!             #p::read(__provider, __headers, __body, &__WebhookPayloadSeed)
+//!         }
+//!     }
+//!
+//!     // Selects a routed method by event type and reads its payload (not the fallback's).
+//!     struct __WebhookPayloadSeed;
+//!     impl #wc::PayloadSeed for __WebhookPayloadSeed {
+//!         type Value = PaymentsEvent;
+//!         fn select(&self, __event_type: &str) -> Option<usize> {
+//!             if __event_type == __WEBHOOK_EVENT_0 { return Some(0); }
+//!             if __event_type == "customer.created" || __event_type == "customer.updated" {
+//!                 return Some(1);
+//!             }
+//!             None
+//!         }
+//!         fn deserialize<'__de, __D: Deserializer<'__de>>(&self, __selected: usize, __data: __D)
+//!             -> Result<PaymentsEvent, __D::Error> {
+//!             match __selected {
+//!                 0 => Ok(PaymentsEvent::ChargeSucceeded(ChargeSucceeded::deserialize(__data)?)),
+//!                 1 => Ok(PaymentsEvent::Customer(Customer::deserialize(__data)?)),
+//!                 _ => Err(#p::unselected(__selected)),
+//!             }
 //!         }
 //!     }
 //!
@@ -187,6 +222,7 @@ mod expand;
 mod fake;
 mod fallback;
 mod handler;
+mod seed;
 mod suggest;
 mod valid;
 

@@ -25,8 +25,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{StrField, parse_wire, slice_of, to_json, uuid_v4};
+use super::{Content, StrField, Tagged, parse_wire, slice_of, to_json, uuid_v4};
 use crate::event::CatalogueEntry;
+use crate::payload::PayloadSeed;
 use crate::provider::{Envelope, EnvelopeError, Provider};
 use crate::scheme::{BamotfScheme, Scheme};
 
@@ -89,6 +90,41 @@ impl Provider for Bamotf {
         Ok(Envelope::new(event, key, slice_of(body, data)))
     }
 
+    /// One pass: bamotf writes `event` before `data`, so the data is deserialized
+    /// straight from the body; its bounds are found only if asked for. A body whose
+    /// data comes first is read to a raw slice, then parsed.
+    fn envelope_with_payload<S: PayloadSeed>(
+        &self,
+        headers: &HeaderMap,
+        body: &Bytes,
+        seed: &S,
+    ) -> Result<(Envelope, Option<S::Value>), EnvelopeError> {
+        let tagged = Tagged::<S, false> {
+            tag: "event",
+            content: "data",
+            alternate: None,
+            member: Some("idempotenceKey"),
+            seed,
+        };
+        let Some(mut read) = tagged.read(body) else {
+            return Ok((self.envelope(headers, body)?, None));
+        };
+        let key = read.member.take().and_then(StrField::non_empty);
+        let (Some(event), Some(key), Some(data)) = (read.event_type(), key, read.data()) else {
+            return Ok((self.envelope(headers, body)?, None));
+        };
+        Ok(match data {
+            Content::Typed(payload, _) => {
+                let envelope = Envelope::deferred(event, key, body.clone(), data_of);
+                (envelope, Some(payload))
+            }
+            Content::Raw(data) => {
+                let payload = tagged.payload(&event, data);
+                (Envelope::new(event, key, slice_of(body, data)), payload)
+            }
+        })
+    }
+
     /// `id` becomes the `idempotenceKey`; the body `id` is a fresh uuid, as on every
     /// bamotf attempt.
     fn compose(&self, event_type: &str, data: &Value, id: &str) -> (Vec<u8>, HeaderMap) {
@@ -119,18 +155,23 @@ impl Provider for Bamotf {
     }
 }
 
+/// The data of a body the one-pass read accepted, as `envelope` gives it.
+fn data_of(body: &Bytes) -> Bytes {
+    let wire = parse_wire::<Wire<'_>>(body, "event").ok();
+    wire.and_then(|wire| wire.data)
+        .map_or_else(Bytes::new, |data| slice_of(body, data))
+}
+
 // ---------------------------------------------------------------------------------
 // Payloads
 
-/// The `data` of every bamotf event: `{"paymentIntent": {...}}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PaymentIntentData {
-    /// The payment intent (wire key `paymentIntent`).
-    #[serde(rename = "paymentIntent")]
-    pub payment_intent: PaymentIntent,
-    /// Fields this version does not model, kept as sent.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+keeps_unknown! {
+    /// The `data` of every bamotf event: `{"paymentIntent": {...}}`.
+    pub struct PaymentIntentData {
+        /// The payment intent (wire key `paymentIntent`).
+        #[serde(rename = "paymentIntent")]
+        pub payment_intent: PaymentIntent,
+    }
 }
 
 wire_enum! {
@@ -159,77 +200,77 @@ wire_enum! {
     }
 }
 
-/// A payment intent as bamotf's server sends it (`schema.prisma`, camelCase on the wire).
-///
-/// Amounts are decimal strings in the smallest unit of `currency` (sats for BTC),
-/// because the database holds them as `BigInt`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentIntent {
-    /// The payment intent id (uuid).
-    pub id: String,
-    /// The environment.
-    pub mode: Mode,
-    /// The Bitcoin address to pay, unique per intent.
-    pub address: String,
-    /// The amount, a decimal string in the smallest unit (sats for BTC).
-    pub amount: String,
-    /// The status.
-    pub status: PaymentIntentStatus,
-    /// Confirmations required.
-    pub confirmations: i32,
-    /// The accepted shortfall, as a fraction (default `0.02`).
-    pub tolerance: f64,
-    /// Currency code, default `BTC`.
-    pub currency: String,
-    /// When the intent was canceled (ISO-8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub canceled_at: Option<String>,
-    /// Why the intent was canceled.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cancellation_reason: Option<String>,
-    /// The merchant's description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The merchant's metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Value>,
-    /// The account (cuid).
-    pub account_id: String,
-    /// When the intent was created (ISO-8601).
-    pub created_at: String,
-    /// When the intent last changed (ISO-8601).
-    pub updated_at: String,
-    /// The transactions paying this intent.
-    #[serde(default)]
-    pub transactions: Vec<Transaction>,
-    /// Fields this version does not model, kept as sent.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+keeps_unknown! {
+    /// A payment intent as bamotf's server sends it (`schema.prisma`, camelCase on the wire).
+    ///
+    /// Amounts are decimal strings in the smallest unit of `currency` (sats for BTC),
+    /// because the database holds them as `BigInt`.
+    pub struct PaymentIntent {
+        /// The payment intent id (uuid).
+        pub id: String,
+        /// The environment.
+        pub mode: Mode,
+        /// The Bitcoin address to pay, unique per intent.
+        pub address: String,
+        /// The amount, a decimal string in the smallest unit (sats for BTC).
+        pub amount: String,
+        /// The status.
+        pub status: PaymentIntentStatus,
+        /// Confirmations required.
+        pub confirmations: i32,
+        /// The accepted shortfall, as a fraction (default `0.02`).
+        pub tolerance: f64,
+        /// Currency code, default `BTC`.
+        pub currency: String,
+        /// When the intent was canceled (ISO-8601).
+        #[serde(rename = "canceledAt", default, skip_serializing_if = "Option::is_none")]
+        pub canceled_at: Option<String>,
+        /// Why the intent was canceled.
+        #[serde(rename = "cancellationReason", default, skip_serializing_if = "Option::is_none")]
+        pub cancellation_reason: Option<String>,
+        /// The merchant's description.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub description: Option<String>,
+        /// The merchant's metadata.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub metadata: Option<Value>,
+        /// The account (cuid).
+        #[serde(rename = "accountId")]
+        pub account_id: String,
+        /// When the intent was created (ISO-8601).
+        #[serde(rename = "createdAt")]
+        pub created_at: String,
+        /// When the intent last changed (ISO-8601).
+        #[serde(rename = "updatedAt")]
+        pub updated_at: String,
+        /// The transactions paying this intent.
+        #[serde(default)]
+        pub transactions: Vec<Transaction>,
+    }
 }
 
-/// A Bitcoin transaction paying a payment intent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Transaction {
-    /// The Bitcoin txid.
-    pub id: String,
-    /// The amount received, a decimal string in sats.
-    pub amount: String,
-    /// The amount before conversion, when there was one (the key is omitted otherwise).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub original_amount: Option<String>,
-    /// Confirmations so far.
-    pub confirmations: i32,
-    /// The payment intent it pays.
-    pub payment_intent_id: String,
-    /// When bamotf saw it (ISO-8601).
-    pub created_at: String,
-    /// When it last changed (ISO-8601).
-    pub updated_at: String,
-    /// Fields this version does not model, kept as sent.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+keeps_unknown! {
+    /// A Bitcoin transaction paying a payment intent (camelCase on the wire).
+    pub struct Transaction {
+        /// The Bitcoin txid.
+        pub id: String,
+        /// The amount received, a decimal string in sats.
+        pub amount: String,
+        /// The amount before conversion, when there was one (the key is omitted otherwise).
+        #[serde(rename = "originalAmount", default, skip_serializing_if = "Option::is_none")]
+        pub original_amount: Option<String>,
+        /// Confirmations so far.
+        pub confirmations: i32,
+        /// The payment intent it pays.
+        #[serde(rename = "paymentIntentId")]
+        pub payment_intent_id: String,
+        /// When bamotf saw it (ISO-8601).
+        #[serde(rename = "createdAt")]
+        pub created_at: String,
+        /// When it last changed (ISO-8601).
+        #[serde(rename = "updatedAt")]
+        pub updated_at: String,
+    }
 }
 
 // ---------------------------------------------------------------------------------

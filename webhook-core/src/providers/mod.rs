@@ -14,11 +14,15 @@ use std::marker::PhantomData;
 
 use bytes::Bytes;
 use http::HeaderMap;
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use serde_json::error::Category;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
+use crate::de::{IdWatch, Watch};
+use crate::payload::PayloadSeed;
 use crate::provider::EnvelopeError;
 
 /// Defines a string enum whose unknown values parse into `Unknown(String)` and
@@ -122,6 +126,132 @@ macro_rules! events {
             ::std::sync::LazyLock::new(|| {
                 vec![$( $crate::event::CatalogueEntry::of::<$name>(), )+]
             });
+    };
+}
+
+/// Defines a payload struct with an `extra` map that keeps the members this version does
+/// not model, as sent, under their keys.
+///
+/// `#[serde(flatten)] extra: Map<String, Value>` would do it, but a flattened field
+/// turns serde's derive to its buffering path: every member it does not model is read
+/// into serde's internal content tree, then turned into a `Value` from there, and the
+/// modelled ones are told apart through that same content-keeping field reader. Here
+/// `Deserialize` is generated: one visitor over the object's members, each key read as
+/// a borrowed string and matched against the wire names, each modelled value read
+/// straight into its field, each other one read once, as a `Value`, into `extra`. It
+/// behaves as the derive with `flatten` did: a repeated modelled member is an error
+/// (`duplicate field`), a missing one is `None` for an `Option` and an error otherwise
+/// (`missing field`) unless the field has `#[serde(default)]`, a later unknown member
+/// replaces an earlier one of the same key, and the struct is read from an object only.
+/// `Serialize` is derived, `extra` flattened (writing a flattened map buffers nothing),
+/// so a value round-trips: the unknown members are written back after the modelled ones.
+///
+/// The fields are written as in a plain struct, with doc comments and `#[serde(..)]`
+/// attributes only; of those, `Deserialize` reads `rename = ".."` and `default` (the
+/// only ones these payloads use; no container attributes). The macro adds the derives
+/// (`Debug`, `Clone`, `PartialEq`, `Serialize`) and the `extra` field, last.
+macro_rules! keeps_unknown {
+    (
+        $(#[doc = $doc:literal])*
+        pub struct $name:ident {
+            $(
+                $(#[doc = $field_doc:literal])*
+                $(#[serde($($field_attr:tt)*)])*
+                pub $field:ident: $ty:ty,
+            )*
+        }
+    ) => {
+        $(#[doc = $doc])*
+        #[derive(Debug, Clone, PartialEq, ::serde::Serialize)]
+        pub struct $name {
+            $(
+                $(#[doc = $field_doc])*
+                $(#[serde($($field_attr)*)])*
+                pub $field: $ty,
+            )*
+            /// Fields this version does not model, kept as sent.
+            #[serde(flatten)]
+            pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Members;
+
+                impl<'de> ::serde::de::Visitor<'de> for Members {
+                    type Value = $name;
+
+                    fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(concat!("struct ", stringify!($name)))
+                    }
+
+                    fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
+                        $(let mut $field: Option<$ty> = None;)*
+                        let mut extra = ::serde_json::Map::new();
+                        while let Some(key) = map.next_key::<$crate::de::Name<'de>>()? {
+                            match key.as_str() {
+                                $(
+                                    wire_name!($field; $($($field_attr)*)*) => {
+                                        if $field.is_some() {
+                                            return Err(<A::Error as ::serde::de::Error>::duplicate_field(
+                                                wire_name!($field; $($($field_attr)*)*),
+                                            ));
+                                        }
+                                        $field = Some(map.next_value()?);
+                                    }
+                                )*
+                                _ => {
+                                    let value: ::serde_json::Value = map.next_value()?;
+                                    extra.insert(key.into_owned(), value);
+                                }
+                            }
+                        }
+                        Ok($name {
+                            $(
+                                $field: match $field {
+                                    Some(value) => value,
+                                    None => when_missing!(
+                                        A::Error, wire_name!($field; $($($field_attr)*)*); $($($field_attr)*)*
+                                    ),
+                                },
+                            )*
+                            extra,
+                        })
+                    }
+                }
+
+                deserializer.deserialize_map(Members)
+            }
+        }
+    };
+}
+
+/// A field's name on the wire: its `rename = ".."` among `#[serde(..)]`'s tokens, else
+/// its own name.
+macro_rules! wire_name {
+    ($field:ident;) => {
+        stringify!($field)
+    };
+    ($field:ident; rename = $wire:literal $($rest:tt)*) => {
+        $wire
+    };
+    ($field:ident; $skip:tt $($rest:tt)*) => {
+        wire_name!($field; $($rest)*)
+    };
+}
+
+/// A missing field's value: `Default::default()` when `#[serde(..)]`'s tokens hold
+/// `default`, else what serde's derive gives (`None` for an `Option`, else the error
+/// `missing field`).
+macro_rules! when_missing {
+    ($error:ty, $wire:expr;) => {
+        $crate::de::missing::<_, $error>($wire)?
+    };
+    ($error:ty, $wire:expr; default $($rest:tt)*) => {
+        Default::default()
+    };
+    ($error:ty, $wire:expr; $skip:tt $($rest:tt)*) => {
+        when_missing!($error, $wire; $($rest)*)
     };
 }
 
@@ -267,6 +397,187 @@ fn parse_wire<'a, T: Deserialize<'a>>(
         Category::Data => EnvelopeError::Missing(shape),
         Category::Io | Category::Syntax | Category::Eof => EnvelopeError::NotJson(e.to_string()),
     })
+}
+
+/// The one-pass read of a tagged envelope: an object whose event type is the string
+/// member `tag` and whose data is the member `content` (or, when that is absent or
+/// `null`, the member `alternate`), maybe with one more string member (`member`, e.g.
+/// bamotf's `idempotenceKey`).
+///
+/// When the event type comes before the data, as every sender writes it, and the seed
+/// selects it, the data is deserialized straight into the seed's payload as the body is
+/// read: one pass, and `id` is watched on the way when `WATCH_ID`. Otherwise (the data
+/// first, or an event type the seed does not read) the data is kept as a raw slice.
+/// Repeated `tag`, `content`, `alternate` or `member` keys are an error, as in the
+/// providers' derived envelope structs; so is anything that is not an object.
+struct Tagged<'s, S, const WATCH_ID: bool> {
+    tag: &'static str,
+    content: &'static str,
+    alternate: Option<&'static str>,
+    member: Option<&'static str>,
+    seed: &'s S,
+}
+
+/// What [`Tagged`] read; an outer `None` is a member that was not there.
+struct TaggedRead<'de, V> {
+    tag: Option<StrField<'de>>,
+    member: Option<StrField<'de>>,
+    content: Option<Option<Content<'de, V>>>,
+    alternate: Option<Option<&'de RawValue>>,
+}
+
+impl<'de, V> TaggedRead<'de, V> {
+    /// The event type, when it is a non-empty string.
+    fn event_type(&mut self) -> Option<Cow<'de, str>> {
+        self.tag.take()?.non_empty()
+    }
+
+    /// The data: `content` unless absent or `null`, else `alternate`.
+    fn data(&mut self) -> Option<Content<'de, V>> {
+        self.content
+            .take()
+            .flatten()
+            .or_else(|| self.alternate.take().flatten().map(Content::Raw))
+    }
+}
+
+/// The data as [`Tagged`] read it.
+enum Content<'de, V> {
+    /// Deserialized as the seed's payload, with what was seen of its `id`.
+    Typed(V, IdWatch<'de>),
+    /// A raw slice of the body.
+    Raw(&'de RawValue),
+}
+
+impl<S: PayloadSeed, const WATCH_ID: bool> Tagged<'_, S, WATCH_ID> {
+    /// Reads `body` (checked to be UTF-8 first, as the envelopes do); `None` on any
+    /// error, which the provider's plain `envelope` then reports (or, for data that
+    /// does not match the payload, accepts without a payload).
+    ///
+    /// The body is read as text (serde_json's `StrRead`): its UTF-8 was checked once,
+    /// whole, so the strings are not checked again one by one, as a read from bytes
+    /// does (a sixth of a typed parse of a Modem Pay charge).
+    fn read<'de>(&self, body: &'de [u8]) -> Option<TaggedRead<'de, S::Value>> {
+        let text = std::str::from_utf8(body).ok()?;
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let read = (&mut deserializer)
+            .deserialize_map(TaggedVisitor(self))
+            .ok()?;
+        deserializer.end().ok()?;
+        Some(read)
+    }
+
+    /// The payload of `event_type` from `data` when the seed selects it: `Typed` data
+    /// is the payload; `Raw` data is parsed now (data that came before the event type).
+    fn payload(&self, event_type: &str, data: &RawValue) -> Option<S::Value> {
+        let selected = self.seed.select(event_type)?;
+        crate::payload::from_str(self.seed, selected, data.get())
+    }
+}
+
+struct TaggedVisitor<'t, 's, S, const WATCH_ID: bool>(&'t Tagged<'s, S, WATCH_ID>);
+
+impl<'de, S: PayloadSeed, const WATCH_ID: bool> Visitor<'de>
+    for TaggedVisitor<'_, '_, S, WATCH_ID>
+{
+    type Value = TaggedRead<'de, S::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an envelope object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let tagged = self.0;
+        let mut read = TaggedRead {
+            tag: None,
+            member: None,
+            content: None,
+            alternate: None,
+        };
+        while let Some(StrField(key)) = map.next_key::<StrField<'de>>()? {
+            let key = key.as_deref().unwrap_or_default();
+            if key == tagged.tag {
+                once(&read.tag, tagged.tag)?;
+                read.tag = Some(map.next_value()?);
+            } else if key == tagged.content {
+                once(&read.content, tagged.content)?;
+                let selected = match &read.tag {
+                    Some(StrField(Some(event_type))) if !event_type.is_empty() => {
+                        tagged.seed.select(event_type)
+                    }
+                    _ => None,
+                };
+                read.content = Some(match selected {
+                    Some(selected) => map.next_value_seed(TypedData::<S, WATCH_ID> {
+                        seed: tagged.seed,
+                        selected,
+                    })?,
+                    None => map.next_value::<Option<&RawValue>>()?.map(Content::Raw),
+                });
+            } else if Some(key) == tagged.alternate {
+                once(&read.alternate, key)?;
+                read.alternate = Some(map.next_value()?);
+            } else if Some(key) == tagged.member {
+                once(&read.member, key)?;
+                read.member = Some(map.next_value()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(read)
+    }
+}
+
+/// An error when a member met a second time was met before.
+fn once<T, E: de::Error>(seen: &Option<T>, key: &str) -> Result<(), E> {
+    match seen {
+        Some(_) => Err(E::custom(format_args!("duplicate field `{key}`"))),
+        None => Ok(()),
+    }
+}
+
+/// The data, deserialized as payload `selected` of the seed (`null` is no data, as for
+/// an `Option` member).
+struct TypedData<'s, S, const WATCH_ID: bool> {
+    seed: &'s S,
+    selected: usize,
+}
+
+impl<'de, S: PayloadSeed, const WATCH_ID: bool> DeserializeSeed<'de>
+    for TypedData<'_, S, WATCH_ID>
+{
+    type Value = Option<Content<'de, S::Value>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de, S: PayloadSeed, const WATCH_ID: bool> Visitor<'de> for TypedData<'_, S, WATCH_ID> {
+    type Value = Option<Content<'de, S::Value>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the event's data")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        let mut watch = IdWatch::default();
+        let value = if WATCH_ID {
+            self.seed
+                .deserialize(self.selected, Watch::new(deserializer, &mut watch))?
+        } else {
+            self.seed.deserialize(self.selected, deserializer)?
+        };
+        Ok(Some(Content::Typed(value, watch)))
+    }
 }
 
 /// `first:second`, allocated once (a dedupe key made of two parts; `format!` costs a
@@ -474,6 +785,11 @@ fn value_end(json: &[u8], at: usize) -> Option<usize> {
             Some(i)
         }
     }
+}
+
+/// The text of JSON bytes already checked to be UTF-8 (empty if they were not).
+fn text(json: &[u8]) -> &str {
+    std::str::from_utf8(json).unwrap_or_default()
 }
 
 /// `body.slice_ref` for a raw value borrowed from `body`: the data without a copy.

@@ -9,6 +9,13 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The tables' hasher: foldhash, seeded at random per table. A key is hashed five or six
+/// times per delivery (claim, then settle, and the tables' growth), and std's SipHash
+/// made that a few thousand instructions of every delivery; foldhash does it in a
+/// fraction. It is not SipHash's guard against crafted collisions, and needs not be:
+/// only keys of deliveries whose signature verified reach these tables.
+type Hasher = foldhash::fast::RandomState;
+
 /// Where a seen event stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Seen {
@@ -34,8 +41,8 @@ struct Settled {
 pub(crate) struct Recent {
     ttl: Duration,
     remembered: usize,
-    pending: HashSet<Arc<str>>,
-    settled: HashMap<Arc<str>, Settled>,
+    pending: HashSet<Arc<str>, Hasher>,
+    settled: HashMap<Arc<str>, Settled, Hasher>,
     /// Settled keys in the order they settled, oldest first, each with the turn it
     /// settled on. An entry whose turn is no longer its key's (the key was claimed or
     /// settled again since) is stale and skipped when it reaches the front.
@@ -48,8 +55,8 @@ impl Recent {
         Self {
             ttl,
             remembered: remembered.max(1),
-            pending: HashSet::new(),
-            settled: HashMap::new(),
+            pending: HashSet::default(),
+            settled: HashMap::default(),
             order: VecDeque::new(),
             next_turn: 0,
         }

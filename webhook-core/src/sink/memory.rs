@@ -461,6 +461,11 @@ impl Sink for MemorySink {
         self.inner.idle().boxed()
     }
 
+    /// Its workers run the handler on the delivery as submitted.
+    fn uses_parsed_payloads(&self) -> bool {
+        true
+    }
+
     fn shutdown(&self, deadline: Duration) -> BoxFuture<'_, ()> {
         async move {
             *self.inner.intake.write().unwrap_or_else(|e| e.into_inner()) = false;

@@ -54,4 +54,16 @@ pub trait Sink: Send + Sync + 'static {
 
     /// Stops taking work and lets running work finish, waiting at most `deadline`.
     fn shutdown(&self, deadline: Duration) -> BoxFuture<'_, ()>;
+
+    /// True when the sink hands the very [`Verified`] it is given to the handler, in
+    /// this process: the receiver then reads the handler's payload at receive, in the
+    /// same pass as the envelope, and the delivery carries it to the first attempt
+    /// (see [`crate::payload`]).
+    ///
+    /// False (the default) for a sink that stores the raw body and parses after a claim
+    /// (a durable inbox): the receiver reads the envelope alone, so the sink does not
+    /// pay for a typed parse it would throw away.
+    fn uses_parsed_payloads(&self) -> bool {
+        false
+    }
 }
