@@ -1,8 +1,9 @@
-//! What the example servers share: configuration from the environment, the choice of
-//! sink (`WEBHOOK_INBOX`, and `WEBHOOK_INBOX_LEASE_MS` for a durable inbox's lease), and
-//! the ledger of handled events their handlers write to.
+//! What the example servers share: their configuration (clap, from flags or the
+//! environment), the choice of sink (`WEBHOOK_INBOX`), the inbox console, and the
+//! ledger of handled events their handlers write to.
 
 use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,17 +35,6 @@ impl Ledger {
         }
     }
 
-    /// A ledger whose work time comes from `HANDLER_DELAY_MS` (none when unset).
-    pub fn from_env() -> Result<Self, String> {
-        let Ok(ms) = std::env::var("HANDLER_DELAY_MS") else {
-            return Ok(Self::default());
-        };
-        let ms = ms
-            .parse()
-            .map_err(|_| format!("HANDLER_DELAY_MS must be milliseconds, not `{ms}`"))?;
-        Ok(Self::with_work(Duration::from_millis(ms)))
-    }
-
     /// Records and logs one handled event. `id` is the payload's own id (`-` if none).
     pub async fn handled(&self, event_type: &str, id: Option<&str>) {
         if !self.work.is_zero() {
@@ -66,44 +56,81 @@ impl Ledger {
     }
 }
 
-/// A server's settings, read from the environment.
+/// The settings every example server takes, from flags or the environment (clap's
+/// `env`): where it listens, where accepted events are kept, the console's token.
+///
+/// Each example adds its own `--port`/`PORT` (its default differs) and its provider's
+/// secret variable, and flattens this in.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerArgs {
+    /// The address to listen on; `0.0.0.0` to accept connections from other machines.
+    #[arg(long, env = "BIND", default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Where accepted events are kept: `memory`, a SQLite path or a Postgres URL
+    /// (`postgres://…?sslmode=require` for managed Postgres).
+    #[arg(
+        long,
+        env = "WEBHOOK_INBOX",
+        default_value = "webhooks.db",
+        hide_env_values = true
+    )]
+    pub inbox: String,
+    /// How long a durable inbox's claim holds a row, so how soon the rows of a process
+    /// that died run again elsewhere (default 30000).
+    #[arg(long, env = "WEBHOOK_INBOX_LEASE_MS", value_name = "MS")]
+    pub inbox_lease_ms: Option<u64>,
+    /// The inbox console's token (sign-in form or `Authorization: Bearer`); one is
+    /// generated and printed at start when unset.
+    #[arg(long, env = CONSOLE_TOKEN_VAR, hide_env_values = true)]
+    pub console_token: Option<String>,
+    /// Time each handled event spends on stand-in work (a slow database or API call),
+    /// for load tests.
+    #[arg(long, env = "HANDLER_DELAY_MS", value_name = "MS", default_value_t = 0)]
+    pub handler_delay_ms: u64,
+}
+
+/// A server's settings, checked: what its `main` needs to start.
 #[derive(Debug)]
 pub struct Config {
-    /// `PORT`.
-    pub port: u16,
+    /// The address to listen on (`--bind` and `--port`).
+    pub address: SocketAddr,
     /// The webhook secret.
     pub secret: Secret,
     /// Set when no secret was configured and a demo secret was generated (then printed).
     pub demo_secret: Option<String>,
-    /// `WEBHOOK_INBOX`: `memory`, a SQLite path or a Postgres URL.
-    pub inbox: String,
+    /// The flags every server shares.
+    pub server: ServerArgs,
 }
 
 impl Config {
-    /// Reads `PORT` (default `default_port`), the secret from `secret_var` (a demo
-    /// secret when unset) and `WEBHOOK_INBOX` (default `webhooks.db`).
-    pub fn from_env(secret_var: &str, default_port: u16) -> Result<Self, String> {
-        let port = match std::env::var("PORT") {
-            Ok(port) => port
-                .parse()
-                .map_err(|_| format!("PORT must be a port number, not `{port}`"))?,
-            Err(_) => default_port,
-        };
-        let (secret, demo_secret) = match std::env::var(secret_var) {
-            Ok(value) => (value, None),
-            Err(_) => {
-                let demo = demo_secret();
+    /// Checks the settings: `secret`, read from `secret_var` or its flag, must be a
+    /// valid secret (a demo secret is generated when it is absent).
+    pub fn new(
+        secret_var: &str,
+        secret: Option<String>,
+        port: u16,
+        server: ServerArgs,
+    ) -> Result<Self, String> {
+        let (secret, demo_secret) = match secret {
+            Some(value) => (value, None),
+            None => {
+                let demo = demo_secret()?;
                 (demo.clone(), Some(demo))
             }
         };
-        let secret = Secret::new(secret).map_err(|e| format!("{secret_var}: {e}"))?;
-        let inbox = std::env::var("WEBHOOK_INBOX").unwrap_or_else(|_| "webhooks.db".to_owned());
+        let secret = Secret::new(secret)
+            .map_err(|e| format!("{secret_var}: {e}; set it to the secret your provider shows"))?;
         Ok(Self {
-            port,
+            address: SocketAddr::new(server.bind, port),
             secret,
             demo_secret,
-            inbox,
+            server,
         })
+    }
+
+    /// The ledger the handlers write to, with the `--handler-delay-ms` work.
+    pub fn ledger(&self) -> Ledger {
+        Ledger::with_work(Duration::from_millis(self.server.handler_delay_ms))
     }
 
     /// The `--secret` argument of the printed test command: the demo secret itself, or
@@ -114,16 +141,27 @@ impl Config {
             None => format!("\"${secret_var}\""),
         }
     }
+
+    /// The URL of `path` on this server, as a client on this machine reaches it.
+    pub fn url(&self, path: &str) -> String {
+        let host = match self.address.ip() {
+            ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+            IpAddr::V6(ip) => format!("[{ip}]"),
+            IpAddr::V4(ip) => ip.to_string(),
+        };
+        format!("http://{host}:{}{path}", self.address.port())
+    }
 }
 
 /// What a server prints at start: where it listens and a ready-to-paste command that
 /// sends it a signed test event (never the configured secret itself).
-pub fn print_banner(config: &Config, secret_var: &str, url: &str, provider: &str, event: &str) {
+pub fn print_banner(config: &Config, secret_var: &str, path: &str, provider: &str, event: &str) {
     if let Some(demo) = &config.demo_secret {
         println!("{secret_var} is not set; using a demo secret: {demo}");
     }
-    println!("inbox: {}", config.inbox);
-    println!("listening on {url}");
+    let url = config.url(path);
+    println!("inbox: {}", config.server.inbox);
+    println!("listening on {} ({url})", config.address);
     println!("send a signed test event with:");
     println!(
         "  cargo run -q -p webhook-cli -- trigger {event} --provider {provider} --url {url} --secret {}",
@@ -131,59 +169,37 @@ pub fn print_banner(config: &Config, secret_var: &str, url: &str, provider: &str
     );
 }
 
-/// A random `whsec_` secret, valid for every provider's scheme.
-pub fn demo_secret() -> String {
-    let bytes: Vec<u8> = std::iter::repeat_with(|| fastrand::u8(..))
-        .take(24)
-        .collect();
-    format!(
+/// A random `whsec_` secret (24 bytes from the operating system's cryptographic
+/// generator), valid for every provider's scheme.
+pub fn demo_secret() -> Result<String, String> {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| format!("the operating system's random source failed: {e}"))?;
+    Ok(format!(
         "whsec_{}",
         base64::engine::general_purpose::STANDARD.encode(bytes)
-    )
+    ))
 }
 
-/// Puts the sink named by `WEBHOOK_INBOX` under `builder`: `memory`, or a durable
-/// inbox at a SQLite path or Postgres URL.
+/// Puts the sink `config` names (`--inbox`/`WEBHOOK_INBOX`) under `builder`, and hands
+/// back the durable inbox (none for `memory`) for the inbox console.
 ///
-/// A durable inbox takes `InboxConfig::new()`, except for its lease when
-/// `WEBHOOK_INBOX_LEASE_MS` is set: how long a worker's claim holds a row, so how soon
-/// the rows of a process that died are run again by another (default 30 000 ms).
-pub async fn with_sink<H: webhook_core::Handler>(
-    builder: ReceiverBuilder<H>,
-    inbox: &str,
-) -> Result<ReceiverBuilder<H>, String> {
-    let config = inbox_config()?;
-    if inbox == "memory" {
-        return Ok(builder.sink(MemorySink::new().capacity(10_000).workers(16)));
-    }
-    let inbox = Inbox::open_with(inbox, config)
-        .await
-        .map_err(|e| format!("WEBHOOK_INBOX={inbox}: {e}"))?;
-    Ok(builder.sink(inbox))
-}
-
-/// `InboxConfig::new()`, with the lease from `WEBHOOK_INBOX_LEASE_MS` when set.
-fn inbox_config() -> Result<InboxConfig, String> {
-    let config = InboxConfig::new();
-    let Ok(ms) = std::env::var("WEBHOOK_INBOX_LEASE_MS") else {
-        return Ok(config);
-    };
-    let ms = ms
-        .parse()
-        .map_err(|_| format!("WEBHOOK_INBOX_LEASE_MS must be milliseconds, not `{ms}`"))?;
-    Ok(config.lease(Duration::from_millis(ms)))
-}
-
-/// Like [`with_sink`], and also hands back the durable inbox (none for `memory`), for
-/// the inbox console.
+/// A durable inbox takes `InboxConfig::new()`, with its lease from
+/// `--inbox-lease-ms`/`WEBHOOK_INBOX_LEASE_MS` when set.
 pub async fn with_sink_and_inbox<H: webhook_core::Handler>(
     builder: ReceiverBuilder<H>,
-    inbox: &str,
+    config: &Config,
 ) -> Result<(ReceiverBuilder<H>, Option<Inbox>), String> {
+    let inbox = config.server.inbox.as_str();
     if inbox == "memory" {
-        return Ok((with_sink(builder, inbox).await?, None));
+        let sink = MemorySink::new().capacity(10_000).workers(16);
+        return Ok((builder.sink(sink), None));
     }
-    let opened = Inbox::open_with(inbox, inbox_config()?)
+    let mut inbox_config = InboxConfig::new();
+    if let Some(ms) = config.server.inbox_lease_ms {
+        inbox_config = inbox_config.lease(Duration::from_millis(ms));
+    }
+    let opened = Inbox::open_with(inbox, inbox_config)
         .await
         .map_err(|e| format!("WEBHOOK_INBOX={inbox}: {e}"))?;
     Ok((builder.sink(opened.clone()), Some(opened)))
@@ -192,13 +208,15 @@ pub async fn with_sink_and_inbox<H: webhook_core::Handler>(
 /// The variable holding the inbox console's token.
 pub const CONSOLE_TOKEN_VAR: &str = "WEBHOOK_CONSOLE_TOKEN";
 
-/// The inbox console over `inbox`, guarded by the token in `WEBHOOK_CONSOLE_TOKEN`, or
-/// by a generated one (from the operating system's random source) that is printed
-/// once, as the demo secret is.
-pub fn console(inbox: Inbox) -> Result<Console, String> {
-    let token = match std::env::var(CONSOLE_TOKEN_VAR) {
-        Ok(token) => ConsoleToken::new(token).map_err(|e| format!("{CONSOLE_TOKEN_VAR}: {e}"))?,
-        Err(_) => {
+/// The inbox console over `inbox`, guarded by the token from `--console-token`/
+/// `WEBHOOK_CONSOLE_TOKEN`, or by a generated one (from the operating system's random
+/// source) that is printed once, as the demo secret is.
+pub fn console(inbox: Inbox, config: &Config) -> Result<Console, String> {
+    let token = match &config.server.console_token {
+        Some(token) => {
+            ConsoleToken::new(token.clone()).map_err(|e| format!("{CONSOLE_TOKEN_VAR}: {e}"))?
+        }
+        None => {
             let token = ConsoleToken::generate();
             println!(
                 "{CONSOLE_TOKEN_VAR} is not set; using a generated console token: {}",
@@ -261,7 +279,72 @@ pub async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
-    use super::{LEDGER_KEEPS, Ledger};
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use clap::Parser;
+
+    use super::{Config, LEDGER_KEEPS, Ledger, ServerArgs, demo_secret};
+
+    #[derive(Debug, Parser)]
+    struct Args {
+        #[command(flatten)]
+        server: ServerArgs,
+    }
+
+    fn server(args: &[&str]) -> ServerArgs {
+        let argv = std::iter::once("example").chain(args.iter().copied());
+        Args::try_parse_from(argv).expect("valid flags").server
+    }
+
+    #[test]
+    fn a_server_binds_loopback_and_keeps_events_in_sqlite_unless_told_otherwise() {
+        let server = server(&[]);
+        assert_eq!(server.bind, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert_eq!(server.inbox, "webhooks.db");
+        assert_eq!(server.inbox_lease_ms, None);
+        assert_eq!(server.handler_delay_ms, 0);
+    }
+
+    #[test]
+    fn flags_choose_the_address_and_the_inbox() {
+        let server = server(&[
+            "--bind",
+            "0.0.0.0",
+            "--inbox",
+            "memory",
+            "--inbox-lease-ms",
+            "500",
+        ]);
+        assert_eq!(server.bind, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        assert_eq!(server.inbox, "memory");
+        assert_eq!(server.inbox_lease_ms, Some(500));
+        let config = Config::new("S", Some("whsec_c2VjcmV0".into()), 4000, server).unwrap();
+        assert_eq!(config.address.to_string(), "0.0.0.0:4000");
+        // A client on this machine reaches an unspecified address through loopback.
+        assert_eq!(config.url("/x"), "http://127.0.0.1:4000/x");
+        assert_eq!(config.demo_secret, None);
+        assert_eq!(config.secret_arg("S"), "\"$S\"");
+    }
+
+    #[test]
+    fn a_bad_bind_address_is_refused_naming_the_flag() {
+        let argv = ["example", "--bind", "localhost:80"];
+        let error = Args::try_parse_from(argv).unwrap_err().to_string();
+        assert!(error.contains("--bind"), "{error}");
+    }
+
+    #[test]
+    fn without_a_secret_a_fresh_demo_secret_is_made_each_start() {
+        let first = Config::new("S", None, 1, server(&[])).unwrap();
+        let second = demo_secret().unwrap();
+        let demo = first.demo_secret.clone().expect("a demo secret");
+        assert!(
+            demo.starts_with("whsec_") && demo.len() == "whsec_".len() + 32,
+            "{demo}"
+        );
+        assert_ne!(demo, second);
+        assert_eq!(first.secret_arg("S"), demo);
+    }
 
     #[tokio::test]
     async fn ledger_keeps_the_most_recent_entries_in_order() {
