@@ -89,7 +89,9 @@ impl Dispatcher {
 
     /// Runs attempt `attempt` (1-based) and decides what happens next.
     pub async fn run(&self, delivery: &Verified, attempt: u32) -> Verdict {
-        let span = tracing::info_span!(
+        // At `debug`, as the delivery's span: the retry and dead-letter events carry
+        // their own fields at `warn` and `error`.
+        let span = tracing::debug_span!(
             "webhook.handle",
             provider = delivery.provider(),
             event_type = delivery.event_type(),
@@ -102,7 +104,7 @@ impl Dispatcher {
             .instrument(span.clone())
             .await;
         let verdict = self.verdict(result, attempt);
-        span.in_scope(|| log_verdict(&verdict));
+        span.in_scope(|| log_verdict(&verdict, delivery, attempt));
         let outcome = match verdict {
             Verdict::Done => "done",
             Verdict::Retry { .. } => "retry",
@@ -139,13 +141,35 @@ impl Dispatcher {
     }
 }
 
-fn log_verdict(verdict: &Verdict) {
+/// One event per attempt: `debug` when it succeeded, `warn` for a retry, `error` for a
+/// dead letter, each naming the delivery (the span holding it is at `debug`).
+fn log_verdict(verdict: &Verdict, delivery: &Verified, attempt: u32) {
+    let (provider, event_type, dedupe_key) = (
+        delivery.provider(),
+        delivery.event_type(),
+        delivery.dedupe_key(),
+    );
     match verdict {
         Verdict::Done => tracing::debug!(outcome = "done", "handler succeeded"),
-        Verdict::Retry { after, error } => {
-            tracing::warn!(outcome = "retry", retry_in_ms = after.as_millis() as u64, %error, "handler failed")
-        }
-        Verdict::Dead(error) => tracing::error!(outcome = "dead", %error, "event dead-lettered"),
+        Verdict::Retry { after, error } => tracing::warn!(
+            provider,
+            event_type,
+            dedupe_key,
+            attempt,
+            outcome = "retry",
+            retry_in_ms = after.as_millis() as u64,
+            %error,
+            "handler failed"
+        ),
+        Verdict::Dead(error) => tracing::error!(
+            provider,
+            event_type,
+            dedupe_key,
+            attempt,
+            outcome = "dead",
+            %error,
+            "event dead-lettered"
+        ),
     }
 }
 

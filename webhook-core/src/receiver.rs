@@ -107,7 +107,9 @@ impl Receiver {
     pub async fn receive(&self, request: Request) -> Answer {
         let size = request.body().len() as u64;
         let source = request.peer();
-        let span = tracing::info_span!(
+        // At `debug`: a span per delivery costs a formatted field set in every log
+        // subscriber; at `info` the events below carry the fields they need.
+        let span = tracing::debug_span!(
             "webhook.delivery",
             provider = self.inner.provider.name(),
             event_type = tracing::field::Empty,
@@ -221,13 +223,22 @@ impl Receiver {
                         .dispatcher
                         .metrics()
                         .verification_failure(error.check());
-                    tracing::warn!(check = error.check(), %error, "signature rejected");
+                    tracing::warn!(
+                        provider = inner.provider_name,
+                        check = error.check(),
+                        %error,
+                        "signature rejected"
+                    );
                     *check = Some(error.check());
                     Answer::invalid_signature()
                 }
                 Rejection::Envelope(error) => {
                     inner.stats.malformed.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(%error, "verified body is not a valid envelope");
+                    tracing::warn!(
+                        provider = inner.provider_name,
+                        %error,
+                        "verified body is not a valid envelope"
+                    );
                     Answer::malformed_body()
                 }
             },
@@ -241,7 +252,13 @@ impl Receiver {
                 Answer::new(StatusCode::OK, "handled")
             }
             Err(error) => {
-                tracing::warn!(%error, "handler failed; the sender will retry");
+                tracing::warn!(
+                    provider = delivery.provider(),
+                    event_type = delivery.event_type(),
+                    dedupe_key = delivery.dedupe_key(),
+                    %error,
+                    "handler failed; the sender will retry"
+                );
                 Answer::new(StatusCode::INTERNAL_SERVER_ERROR, "handler failed")
             }
         }
@@ -261,7 +278,11 @@ impl Receiver {
             }
             Err(error) => {
                 inner.stats.unavailable.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(%error, "sink refused the delivery; the sender will retry");
+                tracing::warn!(
+                    provider = inner.provider_name,
+                    %error,
+                    "sink refused the delivery; the sender will retry"
+                );
                 Answer::unavailable(unavailable_reason(&error), inner.retry_after_secs)
             }
         }
