@@ -1,41 +1,18 @@
 //! The metrics a receiver records, read back through a recorder installed for this test
 //! binary (the recorder is global, so this file holds one test).
 
+mod common;
+
 use std::time::Duration;
 
+use common::Charges;
 use http::StatusCode;
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use metrics_util::{CompositeKey, MetricKind};
 use serde_json::json;
-use webhook_core::futures::future::BoxFuture;
 use webhook_core::providers::ModemPay;
 use webhook_core::testing::{FakeDelivery, test_secret};
-use webhook_core::{Ack, Context, DispatchError, Handler, MemorySink, Receiver, Verified};
-
-/// Routes `charge.succeeded` (immediate) and `charge.failed` (fails every attempt).
-struct Charges;
-
-impl Handler for Charges {
-    type Provider = ModemPay;
-    const EVENTS: &'static [&'static str] = &["charge.succeeded", "charge.failed"];
-
-    fn route(&self, event_type: &str) -> Option<Ack> {
-        Self::EVENTS.contains(&event_type).then_some(Ack::Immediate)
-    }
-
-    fn handle<'a>(
-        &'a self,
-        delivery: &'a Verified,
-        _: Context,
-    ) -> BoxFuture<'a, Result<(), DispatchError>> {
-        Box::pin(async move {
-            match delivery.event_type() {
-                "charge.failed" => Err(DispatchError::failed("always fails")),
-                _ => Ok(()),
-            }
-        })
-    }
-}
+use webhook_core::{MemorySink, Receiver};
 
 fn delivery(event_type: &str, id: &str) -> FakeDelivery<serde_json::Value> {
     FakeDelivery::new(ModemPay::default(), event_type, json!({"id": id}))

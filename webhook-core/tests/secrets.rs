@@ -8,18 +8,19 @@
 //! the framework produced is searched for each secret, raw and hex- and base64-encoded
 //! (and, for `whsec_` secrets, the decoded key in those encodings).
 
-use std::io::Write;
+mod common;
+
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use bytes::Bytes;
+use common::Captured;
 use http::HeaderMap;
 use serde_json::json;
 use tokio::sync::Semaphore;
-use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::fmt::format::FmtSpan;
 use webhook_core::futures::future::BoxFuture;
 use webhook_core::providers::{Bamotf, CustomProvider, GitHub, ModemPay, StandardWebhooks, Stripe};
@@ -397,35 +398,6 @@ fn forms(secret: &str) -> Vec<String> {
     forms.sort();
     forms.dedup();
     forms
-}
-
-/// Everything the global subscriber wrote, at TRACE, span opens and closes included.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Self;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
 }
 
 /// Installs the capturing subscriber for the whole test binary, once.
