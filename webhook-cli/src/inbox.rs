@@ -194,7 +194,8 @@ async fn status(db: &str, as_json: bool) -> Outcome {
         Some(stats) => State::ALL
             .iter()
             .for_each(|&state| println!("{state} {}", stats.get(state))),
-        None => println!("run `webhook inbox migrate --db {db}` to apply them"),
+        // The database URL may hold a password: it is not echoed.
+        None => println!("run `webhook inbox migrate` with the same --db to apply them"),
     }
     Ok(())
 }

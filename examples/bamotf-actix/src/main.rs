@@ -20,7 +20,7 @@ use webhook_core::Receiver;
 const SECRET_VAR: &str = "WEBHOOK_SECRET";
 
 /// bamotf webhooks in an actix-web app: typed payment intent handlers, a SQLite inbox.
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 struct Args {
     /// The port to listen on.
     #[arg(long, env = "PORT", default_value_t = 3001)]

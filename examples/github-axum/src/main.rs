@@ -19,7 +19,7 @@ use webhook_core::Receiver;
 const SECRET_VAR: &str = "GITHUB_WEBHOOK_SECRET";
 
 /// GitHub webhooks in an axum app: your own payload types routed by name, a fallback.
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 struct Args {
     /// The port to listen on.
     #[arg(long, env = "PORT", default_value_t = 3002)]

@@ -19,7 +19,7 @@ use webhook_core::Receiver;
 const SECRET_VAR: &str = "MODEM_PAY_WEBHOOK_SECRET";
 
 /// Modem Pay webhooks in an axum app: typed handlers for every event, a SQLite inbox.
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 struct Args {
     /// The port to listen on.
     #[arg(long, env = "PORT", default_value_t = 3000)]

@@ -61,7 +61,7 @@ impl Ledger {
 ///
 /// Each example adds its own `--port`/`PORT` (its default differs) and its provider's
 /// secret variable, and flattens this in.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Clone, clap::Args)]
 pub struct ServerArgs {
     /// The address to listen on; `0.0.0.0` to accept connections from other machines.
     #[arg(long, env = "BIND", default_value = "127.0.0.1")]
@@ -87,6 +87,22 @@ pub struct ServerArgs {
     /// for load tests.
     #[arg(long, env = "HANDLER_DELAY_MS", value_name = "MS", default_value_t = 0)]
     pub handler_delay_ms: u64,
+}
+
+// By hand: the console token stays out of debug output.
+impl std::fmt::Debug for ServerArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerArgs")
+            .field("bind", &self.bind)
+            .field("inbox", &shown(&self.inbox))
+            .field("inbox_lease_ms", &self.inbox_lease_ms)
+            .field(
+                "console_token",
+                &self.console_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("handler_delay_ms", &self.handler_delay_ms)
+            .finish()
+    }
 }
 
 /// A server's settings, checked: what its `main` needs to start.
@@ -160,13 +176,30 @@ pub fn print_banner(config: &Config, secret_var: &str, path: &str, provider: &st
         println!("{secret_var} is not set; using a demo secret: {demo}");
     }
     let url = config.url(path);
-    println!("inbox: {}", config.server.inbox);
+    println!("inbox: {}", shown(&config.server.inbox));
     println!("listening on {} ({url})", config.address);
     println!("send a signed test event with:");
     println!(
         "  cargo run -q -p webhook-cli -- trigger {event} --provider {provider} --url {url} --secret {}",
         config.secret_arg(secret_var)
     );
+}
+
+/// `inbox` as it may be printed: a URL's password (`postgres://user:password@host/db`)
+/// replaced by `***`.
+pub fn shown(inbox: &str) -> std::borrow::Cow<'_, str> {
+    let Some((scheme, rest)) = inbox.split_once("://") else {
+        return inbox.into();
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let Some((user_info, host)) = authority.rsplit_once('@') else {
+        return inbox.into();
+    };
+    let Some((user, _password)) = user_info.split_once(':') else {
+        return inbox.into();
+    };
+    let tail = &rest[authority.len()..];
+    format!("{scheme}://{user}:***@{host}{tail}").into()
 }
 
 /// A random `whsec_` secret (24 bytes from the operating system's cryptographic
@@ -201,7 +234,7 @@ pub async fn with_sink_and_inbox<H: webhook_core::Handler>(
     }
     let opened = Inbox::open_with(inbox, inbox_config)
         .await
-        .map_err(|e| format!("WEBHOOK_INBOX={inbox}: {e}"))?;
+        .map_err(|e| format!("WEBHOOK_INBOX={}: {e}", shown(inbox)))?;
     Ok((builder.sink(opened.clone()), Some(opened)))
 }
 
@@ -283,7 +316,7 @@ mod tests {
 
     use clap::Parser;
 
-    use super::{Config, LEDGER_KEEPS, Ledger, ServerArgs, demo_secret};
+    use super::{Config, LEDGER_KEEPS, Ledger, ServerArgs, demo_secret, shown};
 
     #[derive(Debug, Parser)]
     struct Args {
@@ -331,6 +364,25 @@ mod tests {
         let argv = ["example", "--bind", "localhost:80"];
         let error = Args::try_parse_from(argv).unwrap_err().to_string();
         assert!(error.contains("--bind"), "{error}");
+    }
+
+    #[test]
+    fn an_inbox_url_is_printed_without_its_password() {
+        assert_eq!(
+            shown("postgres://app:s3cr%40t@db.example.com:5432/hooks?sslmode=require"),
+            "postgres://app:***@db.example.com:5432/hooks?sslmode=require"
+        );
+        assert_eq!(shown("postgres://app@db/hooks"), "postgres://app@db/hooks");
+        assert_eq!(shown("webhooks.db"), "webhooks.db");
+        assert_eq!(shown("memory"), "memory");
+        let mut server = server(&[]);
+        server.inbox = "postgres://u:hunter2@h/d".into();
+        server.console_token = Some("console-token-1234".into());
+        let debug = format!("{server:?}");
+        assert!(
+            !debug.contains("hunter2") && !debug.contains("console-token-1234"),
+            "{debug}"
+        );
     }
 
     #[test]
