@@ -36,7 +36,7 @@ struct Args {
 #[actix_web::main]
 async fn main() -> Result<(), String> {
     let args = Args::parse();
-    let _logs = init_logging(args.server.log_unbuffered);
+    init_logging();
     let metrics = install_metrics()?;
     let config = Config::new(SECRET_VAR, args.secret, args.port, args.server)?;
     // Built once, here: every actix worker shares this receiver's queue and workers.

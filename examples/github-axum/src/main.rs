@@ -35,7 +35,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<(), String> {
     let args = Args::parse();
-    let _logs = init_logging(args.server.log_unbuffered);
+    init_logging();
     let metrics = install_metrics()?;
     let config = Config::new(SECRET_VAR, args.secret, args.port, args.server)?;
     let builder = Receiver::builder(Repo {

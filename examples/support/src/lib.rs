@@ -87,10 +87,6 @@ pub struct ServerArgs {
     /// for load tests.
     #[arg(long, env = "HANDLER_DELAY_MS", value_name = "MS", default_value_t = 0)]
     pub handler_delay_ms: u64,
-    /// Write each log line before going on, instead of through a buffer that a thread
-    /// writes out (slower at `info`; a process killed with `kill -9` then loses no line).
-    #[arg(long, env = "WEBHOOK_LOG_UNBUFFERED", value_parser = clap::builder::BoolishValueParser::new())]
-    pub log_unbuffered: bool,
 }
 
 // By hand: the console token stays out of debug output.
@@ -105,7 +101,6 @@ impl std::fmt::Debug for ServerArgs {
                 &self.console_token.as_ref().map(|_| "<redacted>"),
             )
             .field("handler_delay_ms", &self.handler_delay_ms)
-            .field("log_unbuffered", &self.log_unbuffered)
             .finish()
     }
 }
@@ -282,36 +277,16 @@ pub fn install_metrics() -> Result<metrics_exporter_prometheus::PrometheusHandle
         .map_err(|e| format!("metrics recorder: {e}"))
 }
 
-/// Logs to stderr, `info` by default, `RUST_LOG` to change. Keep the guard until the
-/// server has stopped: dropping it writes out what is still buffered.
-///
-/// By default lines go through a buffer that a thread of its own writes out (a burst
-/// of lines is one `write`), so the request path never waits on the terminal or a log
-/// file; a process killed with `kill -9` loses what was still buffered. With
-/// `unbuffered` (`--log-unbuffered`) every line is written before the call that logged
-/// it returns, as the crash tests need, which read the log of a killed process.
-pub fn init_logging(unbuffered: bool) -> LogGuard {
+/// Logs to stderr, `info` by default, `RUST_LOG` to change.
+pub fn init_logging() {
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let logs = tracing_subscriber::fmt()
+    tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
-    if unbuffered {
-        logs.with_writer(std::io::stderr).init();
-        return LogGuard(None);
-    }
-    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
-        // When the buffer is full, wait for it rather than drop lines.
-        .lossy(false)
-        .finish(std::io::BufWriter::new(std::io::stderr()));
-    logs.with_writer(writer).init();
-    LogGuard(Some(guard))
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .init();
 }
-
-/// Keeps the log's writer thread: dropped, it writes out the lines still buffered.
-#[must_use = "dropping the guard stops the log's writer"]
-#[derive(Debug)]
-pub struct LogGuard(#[allow(dead_code)] Option<tracing_appender::non_blocking::WorkerGuard>);
 
 /// Resolves on ctrl-c or SIGTERM.
 pub async fn shutdown_signal() {
@@ -361,7 +336,6 @@ mod tests {
         assert_eq!(server.inbox, "webhooks.db");
         assert_eq!(server.inbox_lease_ms, None);
         assert_eq!(server.handler_delay_ms, 0);
-        assert!(!server.log_unbuffered);
     }
 
     #[test]

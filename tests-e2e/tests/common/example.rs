@@ -51,8 +51,6 @@ impl Server {
             .env("MODEM_PAY_WEBHOOK_SECRET", SECRET)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
-            // The tests read the `handled` lines of processes they kill with `kill -9`.
-            .env("WEBHOOK_LOG_UNBUFFERED", "1")
             .envs(env)
             .stdin(Stdio::null())
             .stdout(output)
