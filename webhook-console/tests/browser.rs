@@ -307,7 +307,7 @@ async fn the_console_in_a_browser() {
         browser.type_into(&browser.one("#token"), "browser-test-token-wrong-000");
         browser.click_to_page(&browser.one("form.signin button[type=submit]"));
         assert_eq!(browser.status(), 401);
-        assert!(browser.text(&browser.one("[role=alert]")).contains("not right"));
+        assert!(browser.text_of("[role=alert]").contains("not right"));
         browser.type_into(&browser.one("#token"), TOKEN);
         browser.click_to_page(&browser.one("form.signin button[type=submit]"));
 
@@ -315,7 +315,7 @@ async fn the_console_in_a_browser() {
         assert_eq!(browser.status(), 200);
         assert_eq!(browser.title(), "Overview · Webhook inbox");
         let count = |browser: &Session<'_>, state: &str| {
-            browser.text(&browser.one(&format!("[data-state={state}]")))
+            browser.text_of(&format!("[data-state={state}]"))
         };
         assert_eq!(count(&browser, "dead"), "2");
         assert_eq!(count(&browser, "done"), "3");
@@ -347,7 +347,7 @@ async fn the_console_in_a_browser() {
         // Open the broken one: what failed and why.
         browser.click_to_page(&browser.one(&format!("tr[data-id='{broken}'] a")));
         assert_eq!(browser.title(), format!("Delivery {broken} · Webhook inbox"));
-        let page = browser.text(&browser.one("main"));
+        let page = browser.text_of("main");
         assert!(page.contains("ledger unreachable: connection refused"), "{page}");
         assert!(page.contains("ch_broken_1"));
         assert!(page.contains("masked"), "the signature header is not masked: {page}");
@@ -364,17 +364,17 @@ async fn the_console_in_a_browser() {
         });
         browser.wait_for("the replayed delivery to be done", PATIENCE, |b| {
             b.refresh();
-            b.text(&b.one("h1 .badge")) == "done"
+            b.text_of("h1 .badge") == "done"
         });
         shot(&browser, "delivery-done");
 
         // The payloads are shown as text and run nothing, on every page that shows them.
         browser.goto(&format!("{base}/deliveries/{xss}"));
         assert_eq!(
-            browser.text(&browser.one("#dedupe-key")),
+            browser.text_of("#dedupe-key"),
             "<script>window.__xss='key';alert('key')</script>"
         );
-        assert!(browser.text(&browser.one("pre.body")).contains("<img src=x onerror="));
+        assert!(browser.text_of("pre.body").contains("<img src=x onerror="));
         assert_nothing_ran(&browser, "/console");
         shot(&browser, "delivery-xss");
         for path in ["/", "/deliveries", "/deliveries?state=dead", "/replay?state=dead", "/refused"] {
@@ -385,7 +385,7 @@ async fn the_console_in_a_browser() {
             shot(&browser, &format!("page-{name}"));
         }
         // The refused requests are listed, newest first.
-        let refused = browser.text(&browser.one("main table"));
+        let refused = browser.text_of("main table");
         assert!(refused.contains("203.0.113.9:40112"), "{refused}");
         assert!(refused.find("modem-pay").unwrap() < refused.find("bamotf").unwrap());
         // And the policy would stop a script even if markup got in.
@@ -399,7 +399,7 @@ async fn the_console_in_a_browser() {
         // The read-only console offers no action.
         browser.goto(&format!("{site}/ro/deliveries/{xss}"));
         assert_eq!(browser.status(), 200);
-        assert!(browser.text(&browser.one("header")).to_lowercase().contains("read-only"));
+        assert!(browser.text_of("header").to_lowercase().contains("read-only"));
         assert!(browser.all("form[method=post]").is_empty());
         assert!(browser.all("#replay").is_empty());
         browser.goto(&format!("{site}/ro/"));

@@ -253,6 +253,21 @@ impl Session<'_> {
             .to_owned()
     }
 
+    /// The rendered text of the first element `css` selects, found and read in one
+    /// script, so a live refresh that replaces the element between the two cannot
+    /// leave a stale reference.
+    pub(crate) fn text_of(&self, css: &str) -> String {
+        let text = self.run(
+            "const found = document.querySelector(arguments[0]);\n\
+             return found === null ? null : found.innerText.trim();",
+            vec![json!(css)],
+        );
+        match text {
+            Value::String(text) => text,
+            _ => panic!("no `{css}` on {}", self.url()),
+        }
+    }
+
     /// Whether an alert, confirm or prompt is open.
     pub(crate) fn alert_open(&self) -> bool {
         let path = format!("/session/{}/alert/text", self.id);
