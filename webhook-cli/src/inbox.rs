@@ -329,6 +329,23 @@ fn print_entry(entry: &InboxEntry) {
     println!("updated: {}", rfc3339(row.updated_at));
     println!("retry at: {}", time(row.retry_at));
     println!("finished: {}", time(row.finished_at));
+    println!("timeline:");
+    for attempt in &entry.timeline {
+        let took = attempt
+            .duration
+            .map_or_else(|| "-".to_owned(), |took| format!("{took:.1?}"));
+        let error = attempt
+            .error
+            .as_deref()
+            .map(|error| format!(": {error}"))
+            .unwrap_or_default();
+        println!(
+            "  attempt {} {} at {} after {took}{error}",
+            attempt.attempt,
+            attempt.outcome.as_str(),
+            rfc3339(attempt.ended_at)
+        );
+    }
     println!("headers:");
     for (name, value) in &entry.headers {
         println!("  {name}: {value}");

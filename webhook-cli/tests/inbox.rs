@@ -56,6 +56,12 @@ async fn seed(db: &PathBuf) {
         .unwrap()
         .as_millis() as i64
         - 86_400_000;
+    // Row 2's last attempt ran and died, as a worker records it (the schema's trigger
+    // adds it to the row's timeline).
+    sqlx::query("UPDATE webhook_inbox SET state = 'running', last_attempt_us = 1500 WHERE id = 2")
+        .execute(inbox.pool())
+        .await
+        .unwrap();
     let set = "UPDATE webhook_inbox SET state = ?, attempts = ?, last_error = ?, finished_at = ? WHERE id = ?";
     for (id, state, error) in [
         (2, "dead", Some("handler failed: boom")),
@@ -148,8 +154,28 @@ fn show_prints_a_row_with_headers_and_body() {
     );
     assert!(out.contains("  x-modem-signature: "), "{out}");
     assert!(out.contains(r#""event":"charge.failed""#), "{out}");
+    let timeline: Vec<&str> = out
+        .lines()
+        .skip_while(|line| *line != "timeline:")
+        .skip(1)
+        .take_while(|line| line.starts_with("  attempt "))
+        .collect();
+    assert_eq!(timeline.len(), 1, "{out}");
+    assert!(
+        timeline[0].starts_with("  attempt 3 dead at ")
+            && timeline[0].ends_with(" after 1.5ms: handler failed: boom"),
+        "{out}"
+    );
     let entry = json_of(&inbox(&db, &["show", "2", "--json"]).code(0));
     assert_eq!(entry["event_type"], "charge.failed");
+    let last = entry["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["outcome"], "dead");
+    assert_eq!(last["duration"], 1500, "in microseconds");
     assert!(entry["body"].as_str().unwrap().contains("obj_1"));
     inbox(&db, &["show", "99"]).code(1);
 }
@@ -280,7 +306,7 @@ fn status_shows_the_schema_version_and_pending_migrations_and_changes_nothing() 
     let (_dir, db) = unversioned();
     let out = stdout(&inbox(&db, &["status"]).code(0));
     assert!(
-        out.starts_with("schema 0 of 1\npending 1 baseline\n"),
+        out.starts_with("schema 0 of 2\npending 1 baseline\npending 2 attempts\n"),
         "{out}"
     );
     assert!(out.contains("webhook inbox migrate"), "{out}");
@@ -302,12 +328,15 @@ fn status_shows_the_schema_version_and_pending_migrations_and_changes_nothing() 
 fn migrate_applies_the_pending_migrations_once_and_keeps_the_rows() {
     let (_dir, db) = unversioned();
     let out = stdout(&inbox(&db, &["migrate"]).code(0));
-    assert_eq!(out, "applied 1 baseline\nschema 1 of 1\n");
+    assert_eq!(
+        out,
+        "applied 1 baseline\napplied 2 attempts\nschema 2 of 2\n"
+    );
     let again = stdout(&inbox(&db, &["migrate"]).code(0));
-    assert_eq!(again, "schema 1 of 1\n");
+    assert_eq!(again, "schema 2 of 2\n");
 
     let status = json_of(&inbox(&db, &["status", "--json"]).code(0));
-    assert_eq!(status["schema"]["version"], 1);
+    assert_eq!(status["schema"]["version"], 2);
     assert_eq!(status["schema"]["pending"], json!([]));
     assert_eq!(status["rows"]["done"], 2);
     assert_eq!(status["rows"]["dead"], 2);

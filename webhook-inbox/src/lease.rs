@@ -113,6 +113,15 @@ pub(crate) struct Settle {
     pub(crate) id: i64,
     pub(crate) owner: String,
     pub(crate) outcome: Outcome,
+    /// How long the handler ran (recorded in microseconds).
+    pub(crate) took: Duration,
+}
+
+impl Settle {
+    /// [`Settle::took`] as stored: whole microseconds, saturating.
+    pub(crate) fn took_us(&self) -> i64 {
+        i64::try_from(self.took.as_micros()).unwrap_or(i64::MAX)
+    }
 }
 
 impl Settle {

@@ -110,6 +110,7 @@ compile_error!(
 
 // The public API.
 mod admin;
+mod attempt;
 mod config;
 mod error;
 mod inbox;
@@ -141,6 +142,7 @@ mod postgres;
 mod sqlite;
 
 pub use admin::Admin;
+pub use attempt::{Attempt, AttemptOutcome};
 pub use config::InboxConfig;
 pub use console_query::{Activity, DeliveryFilter, MinuteActivity, SETTLE_BUCKETS_MS};
 pub use error::InboxError;

@@ -61,6 +61,20 @@ impl SqlText {
         self
     }
 
+    /// Appends `rows` arms ` WHEN <parameter> THEN <parameter>` of a `CASE`: a value
+    /// per row, picked by the row's key.
+    #[cfg(feature = "sqlite")]
+    pub(crate) fn cases(mut self, rows: usize) -> Self {
+        for _ in 0..rows {
+            self = self
+                .push(" WHEN ")
+                .parameters(1)
+                .push(" THEN ")
+                .parameters(1);
+        }
+        self
+    }
+
     /// Appends `rows` lists `(<per_row parameters><end>)`, separated by commas: the
     /// values of a multi-row `INSERT`.
     pub(crate) fn rows(mut self, rows: usize, per_row: usize, end: &str) -> Self {

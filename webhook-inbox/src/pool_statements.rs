@@ -117,7 +117,14 @@ macro_rules! impl_pool_statements {
                     .bind(id)
                     .fetch_optional(self)
                     .await?;
-                record.map($crate::row::InboxEntry::try_from).transpose()
+                let Some(record) = record else {
+                    return Ok(None);
+                };
+                let attempts = sqlx::query_as($crate::attempt::ATTEMPTS_OF_ROW)
+                    .bind(id)
+                    .fetch_all(self)
+                    .await?;
+                record.into_entry(attempts).map(Some)
             }
 
             async fn exists(&self, id: i64) -> Result<bool, $crate::error::InboxError> {

@@ -5,6 +5,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 use webhook_core::dangerous::restore_verified;
 use webhook_core::{Envelope, Verified};
 
+use crate::attempt::{AttemptRecord, timeline};
 use crate::error::InboxError;
 use crate::lease::row_owner;
 use crate::row::{InboxEntry, InboxRow};
@@ -255,20 +256,34 @@ impl TryFrom<RowRecord> for InboxRow {
 pub(crate) struct EntryRecord {
     #[sqlx(flatten)]
     row: RowRecord,
+    last_attempt_us: Option<i64>,
     headers: String,
     body: Vec<u8>,
 }
 
-impl TryFrom<EntryRecord> for InboxEntry {
-    type Error = InboxError;
-
-    fn try_from(record: EntryRecord) -> Result<Self, Self::Error> {
-        let headers = header_pairs(record.row.id, &record.headers)?;
-        let body = String::from_utf8_lossy(&record.body).into_owned();
+impl EntryRecord {
+    /// The row in full, with `attempts` (its recorded attempts, in order) made into its
+    /// timeline.
+    pub(crate) fn into_entry(self, attempts: Vec<AttemptRecord>) -> Result<InboxEntry, InboxError> {
+        let id = self.row.id;
+        let headers = header_pairs(id, &self.headers)?;
+        let body = String::from_utf8_lossy(&self.body).into_owned();
+        let row = InboxRow::try_from(self.row)?;
+        let timeline = timeline(
+            id,
+            attempts,
+            (
+                row.state,
+                row.attempts,
+                self.last_attempt_us,
+                row.finished_at.map(unix_ms::from_time),
+            ),
+        )?;
         Ok(InboxEntry {
-            row: record.row.try_into()?,
+            row,
             headers,
             body,
+            timeline,
         })
     }
 }

@@ -4,6 +4,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use crate::attempt::Attempt;
 use crate::error::InboxError;
 use crate::state::State;
 use crate::unix_ms::{serde_opt_time, serde_time};
@@ -59,6 +60,10 @@ pub struct InboxEntry {
     pub headers: Vec<(String, String)>,
     /// The raw body as text (bytes that are not UTF-8 show as `U+FFFD`).
     pub body: String,
+    /// Each attempt since the delivery was first stored, oldest first, across
+    /// replays; attempts made before the inbox kept a timeline (schema version 2) are
+    /// not in it.
+    pub timeline: Vec<Attempt>,
 }
 
 /// How many rows are in each state.

@@ -82,24 +82,28 @@ macro_rules! statements {
         /// [`crate::sql::done_set`]).
         pub(super) const DONE_SET: &str = $crate::sql::done_set!($now);
 
-        /// Marks a claimed row done: $1 id, $2 owner.
+        /// Marks a claimed row done: $1 id, $2 owner, $3 the attempt's duration (µs).
         pub(super) const DONE: &str = concat!(
             $crate::sql::done_set!($now),
-            " WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
+            ", last_attempt_us = $3 WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
         );
 
-        /// Schedules a claimed row's retry: $1 id, $2 owner, $3 delay (ms), $4 error.
+        /// Schedules a claimed row's retry: $1 id, $2 owner, $3 delay (ms), $4 error,
+        /// $5 the attempt's duration (µs). (The schema's trigger adds the attempt to
+        /// `webhook_inbox_attempt`.)
         pub(super) const RETRY: &str = concat!(
             "UPDATE webhook_inbox SET state = 'failed', lease_owner = NULL, lease_expires_at = NULL, \
-             retry_at = ", $now, " + $3, last_error = $4, updated_at = ", $now, " \
+             retry_at = ", $now, " + $3, last_error = $4, last_attempt_us = $5, updated_at = ", $now, " \
              WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
         );
 
-        /// Dead-letters a claimed row: $1 id, $2 owner, $3 error.
+        /// Dead-letters a claimed row: $1 id, $2 owner, $3 error, $4 the attempt's
+        /// duration (µs). (The schema's trigger adds the attempt to
+        /// `webhook_inbox_attempt`.)
         pub(super) const DEAD: &str = concat!(
             "UPDATE webhook_inbox SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, \
-             retry_at = NULL, last_error = $3, finished_at = ", $now, ", updated_at = ", $now, " \
-             WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
+             retry_at = NULL, last_error = $3, last_attempt_us = $4, finished_at = ", $now, ", \
+             updated_at = ", $now, " WHERE id = $1 AND lease_owner = $2 AND state = 'running'"
         );
 
         /// Gives an instance's running rows back, uncounting the abandoned attempt:
@@ -171,7 +175,8 @@ macro_rules! statements {
 
         /// One row in full: $1 id.
         pub(super) const GET: &str = concat!(
-            "SELECT ", $crate::record::row_columns!(), ", ", $payload, " FROM webhook_inbox WHERE id = $1"
+            "SELECT ", $crate::record::row_columns!(), ", last_attempt_us, ", $payload,
+            " FROM webhook_inbox WHERE id = $1"
         );
 
         /// The state of a row: $1 id.

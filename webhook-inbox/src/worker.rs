@@ -130,11 +130,13 @@ impl<S: Store> Worker<S> {
                         "lease taken over before the handler ran: skipped"
                     );
                 } else {
+                    let started = Instant::now();
                     let outcome = self.handle(record).await;
                     finished.push(Settle {
                         id: row.id,
                         owner: row.owner.clone(),
                         outcome,
+                        took: started.elapsed(),
                     });
                 }
                 next.store(at + 1, Ordering::Relaxed);

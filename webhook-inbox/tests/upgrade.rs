@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use webhook_core::futures::future::join_all;
-use webhook_inbox::{Admin, Inbox, InboxError, Replay, State};
+use webhook_inbox::{Admin, AttemptOutcome, Inbox, InboxError, Replay, State};
 
 use common::handler::{Behaviour, Probe};
 use common::{Db, charge, config, eventually, idle, key, receiver, rows};
@@ -23,14 +23,17 @@ const FAILED: [&str; 2] = ["ch_failed_1", "ch_failed_2"];
 const RUNNING: [&str; 1] = ["ch_running_1"];
 const PENDING: [&str; 2] = ["ch_pending_1", "ch_pending_2"];
 
+/// The schema version of this release.
+const LATEST: u32 = 2;
+
 async fn v0_fixture_upgrades_in_place_keeping_every_rows_meaning(db: &Db) {
     let before = Inbox::schema_status(&db.address()).await.unwrap();
-    assert_eq!((before.version, before.latest), (0, 1), "{before:?}");
-    assert_eq!(before.pending.len(), 1);
+    assert_eq!((before.version, before.latest), (0, LATEST), "{before:?}");
+    assert_eq!(before.pending.len(), 2);
 
     let inbox = db.open(config().retention(CENTURY)).await;
     let after = Inbox::schema_status(&db.address()).await.unwrap();
-    assert!(after.is_current() && after.version == 1, "{after:?}");
+    assert!(after.is_current() && after.version == LATEST, "{after:?}");
 
     // Every row as it was left, before any worker runs.
     let states: Vec<(String, State)> = rows(&inbox)
@@ -88,6 +91,14 @@ async fn v0_fixture_upgrades_in_place_keeping_every_rows_meaning(db: &Db) {
         Some(2),
         "the crashed attempt counts"
     );
+    assert_eq!(
+        common::outcomes(&common::timeline_of(&inbox, RUNNING[0]).await)
+            .into_iter()
+            .map(|(attempt, outcome, _)| (attempt, outcome))
+            .collect::<Vec<_>>(),
+        [(1, AttemptOutcome::Lost), (2, AttemptOutcome::Done)],
+        "the crashed attempt is on the upgraded row's timeline"
+    );
 
     // Dead rows stay dead and replayable; dedupe holds for every stored key.
     for id in DEAD {
@@ -141,13 +152,16 @@ async fn a_newer_schema_is_refused_untouched(db: &Db) {
                 error,
                 InboxError::SchemaTooNew {
                     found: 99,
-                    supported: 1
+                    supported: LATEST
                 }
             ),
             "{error}"
         );
         let message = error.to_string();
-        assert!(message.contains("99") && message.contains('1'), "{message}");
+        assert!(
+            message.contains("99") && message.contains(&LATEST.to_string()),
+            "{message}"
+        );
     }
     assert_eq!(db.snapshot().await, before, "the database was changed");
 }
@@ -163,7 +177,7 @@ async fn without_auto_migrate_a_pending_schema_refuses_until_migrated(db: &Db) {
             error,
             InboxError::MigrationsPending {
                 found: 0,
-                latest: 1
+                latest: LATEST
             }
         ),
         "{error}"
@@ -179,7 +193,7 @@ async fn without_auto_migrate_a_pending_schema_refuses_until_migrated(db: &Db) {
 
     let migrated = Inbox::migrate(&db.address()).await.unwrap();
     assert!(
-        migrated.is_current() && migrated.version == 1,
+        migrated.is_current() && migrated.version == LATEST,
         "{migrated:?}"
     );
     let inbox = Inbox::open_with(&db.address(), manual()).await.unwrap();
@@ -199,7 +213,7 @@ async fn replicas_opening_together_migrate_once(db: &Db) {
     assert_eq!(
         db.count("SELECT COUNT(*) FROM webhook_inbox_migration")
             .await,
-        1
+        i64::from(LATEST)
     );
 }
 

@@ -8,11 +8,18 @@ use super::{CREATE_HISTORY, CURRENT, HISTORY, Migration, OnOpen, SchemaStatus, f
 use crate::error::InboxError;
 
 /// The Postgres inbox's schema, in order.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "baseline",
-    sql: include_str!("../../migrations/postgres/0001_baseline.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "baseline",
+        sql: include_str!("../../migrations/postgres/0001_baseline.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "attempts",
+        sql: include_str!("../../migrations/postgres/0002_attempts.sql"),
+    },
+];
 
 /// The advisory lock migrations hold: the key under which releases before the schema
 /// had a version created their table, so that a replica of such a release starting

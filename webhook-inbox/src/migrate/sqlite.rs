@@ -7,11 +7,18 @@ use super::{CREATE_HISTORY, CURRENT, HISTORY, Migration, OnOpen, SchemaStatus, f
 use crate::error::InboxError;
 
 /// The SQLite inbox's schema, in order.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "baseline",
-    sql: include_str!("../../migrations/sqlite/0001_baseline.sql"),
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "baseline",
+        sql: include_str!("../../migrations/sqlite/0001_baseline.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "attempts",
+        sql: include_str!("../../migrations/sqlite/0002_attempts.sql"),
+    },
+];
 
 const RECORD: &str =
     "INSERT INTO webhook_inbox_migration (version, name, applied_at) VALUES (?1, ?2, ?3)";

@@ -46,13 +46,14 @@ pub(super) fn upsert(rows: usize) -> &'static str {
     UPSERTS.get(rows)
 }
 
-/// Marks claimed rows done: $1 their ids and $2 their owners, as arrays, so that the
-/// rows are found through the primary key (`id = ANY`). Owners are unique per row (see
-/// [`crate::lease`]), so the two arrays match exactly the pairs asked for. Returns the
-/// ids it marked.
+/// Marks claimed rows done: $1 their ids, $2 their owners and $3 their attempts'
+/// durations (µs), as arrays, so that the rows are found through the primary key
+/// (`id = ANY`). Owners are unique per row (see [`crate::lease`]), so the two arrays
+/// match exactly the pairs asked for. Returns the ids it marked.
 pub(super) static DONE_ALL: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "{} WHERE state = 'running' AND id = ANY($1) AND lease_owner = ANY($2) RETURNING id",
+        "{}, last_attempt_us = ($3::BIGINT[])[array_position($1::BIGINT[], id)] \
+         WHERE state = 'running' AND id = ANY($1) AND lease_owner = ANY($2) RETURNING id",
         sql::DONE_SET
     )
 });

@@ -55,9 +55,11 @@ impl PgStore {
     async fn done_all(&self, settles: &[&Settle]) -> Result<HashSet<i64>, sqlx::Error> {
         let ids: Vec<i64> = settles.iter().map(|settle| settle.id).collect();
         let owners: Vec<&str> = settles.iter().map(|settle| settle.owner.as_str()).collect();
+        let took: Vec<i64> = settles.iter().map(|settle| settle.took_us()).collect();
         let changed = sqlx::query_scalar::<_, i64>(&DONE_ALL)
             .bind(ids)
             .bind(owners)
+            .bind(took)
             .fetch_all(&self.pool)
             .await?;
         Ok(changed.into_iter().collect())
@@ -103,15 +105,20 @@ impl Store for PgStore {
     }
 
     async fn settle(&self, settle: &Settle) -> Result<bool, InboxError> {
-        let (id, owner) = (settle.id, settle.owner.as_str());
+        let (id, owner, took) = (settle.id, settle.owner.as_str(), settle.took_us());
         let query = match &settle.outcome {
-            Outcome::Done => sqlx::query(sql::DONE).bind(id).bind(owner),
+            Outcome::Done => sqlx::query(sql::DONE).bind(id).bind(owner).bind(took),
             Outcome::Retry { after, error } => sqlx::query(sql::RETRY)
                 .bind(id)
                 .bind(owner)
                 .bind(unix_ms::from_duration(*after))
-                .bind(error),
-            Outcome::Dead(error) => sqlx::query(sql::DEAD).bind(id).bind(owner).bind(error),
+                .bind(error)
+                .bind(took),
+            Outcome::Dead(error) => sqlx::query(sql::DEAD)
+                .bind(id)
+                .bind(owner)
+                .bind(error)
+                .bind(took),
         };
         Ok(query.execute(&self.pool).await?.rows_affected() == 1)
     }

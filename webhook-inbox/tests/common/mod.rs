@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use webhook_core::providers::ModemPay;
 use webhook_core::testing::{FakeDelivery, test_secret};
 use webhook_core::{Receiver, RetryPolicy};
-use webhook_inbox::{Admin, Inbox, InboxConfig, InboxRow, ListFilter};
+use webhook_inbox::{Admin, Attempt, AttemptOutcome, Inbox, InboxConfig, InboxRow, ListFilter};
 
 use self::handler::{Behaviour, Probe, TestHandler};
 
@@ -286,6 +286,25 @@ pub(crate) async fn rows(inbox: &Inbox) -> Vec<InboxRow> {
         .list(ListFilter::new().limit(1000))
         .await
         .expect("list")
+}
+
+/// Charge `id`'s timeline: each attempt's number, outcome and error, in order.
+pub(crate) async fn timeline_of(inbox: &Inbox, id: &str) -> Vec<Attempt> {
+    let row = row_of(inbox, id).await;
+    inbox
+        .get(row.id)
+        .await
+        .expect("get")
+        .expect("the row")
+        .timeline
+}
+
+/// The attempts of `timeline` as `(number, outcome, error)`.
+pub(crate) fn outcomes(timeline: &[Attempt]) -> Vec<(u32, AttemptOutcome, Option<&str>)> {
+    timeline
+        .iter()
+        .map(|attempt| (attempt.attempt, attempt.outcome, attempt.error.as_deref()))
+        .collect()
 }
 
 /// The one row of charge `id`.

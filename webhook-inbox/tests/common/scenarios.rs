@@ -5,11 +5,12 @@ use std::time::{Duration, SystemTime};
 
 use http::StatusCode;
 use webhook_core::futures::future::join_all;
-use webhook_inbox::{Admin, ListFilter, Replay, State};
+use webhook_inbox::{Admin, AttemptOutcome, ListFilter, Replay, State};
 
 use super::handler::{Behaviour, Probe};
 use super::{
-    Db, charge, charge_without_amount, config, eventually, idle, key, receiver, row_of, rows,
+    Db, charge, charge_without_amount, config, eventually, idle, key, outcomes, receiver, row_of,
+    rows, timeline_of,
 };
 
 pub(crate) async fn accepted_delivery_is_committed_then_handled_once(db: &Db) {
@@ -151,6 +152,10 @@ pub(crate) async fn failing_handler_is_retried_then_done(db: &Db) {
 }
 
 async fn retried_then_done(db: &Db, behaviour: Behaviour, id: &str) {
+    let error = match behaviour {
+        Behaviour::PanicOnce => "handler panicked: first attempt panics",
+        _ => "handler failed: first attempt fails",
+    };
     let probe = Probe::new();
     let inbox = db.open(config()).await;
     let receiver = receiver(inbox.clone(), behaviour, &probe);
@@ -164,6 +169,21 @@ async fn retried_then_done(db: &Db, behaviour: Behaviour, id: &str) {
     );
     assert_eq!(probe.started(), vec![(key(id), 1), (key(id), 2)]);
     assert_eq!(probe.succeeded()[&key(id)], 1);
+
+    let timeline = timeline_of(&inbox, id).await;
+    assert_eq!(
+        outcomes(&timeline),
+        [
+            (1, AttemptOutcome::Failed, Some(error)),
+            (2, AttemptOutcome::Done, None)
+        ],
+        "each attempt with its error"
+    );
+    assert!(
+        timeline.iter().all(|attempt| attempt.duration.is_some()),
+        "each attempt's duration: {timeline:?}"
+    );
+    assert!(timeline[0].ended_at <= timeline[1].ended_at);
 }
 
 pub(crate) async fn exhausted_retries_go_dead_and_replay_revives_them(db: &Db) {
@@ -180,6 +200,15 @@ pub(crate) async fn exhausted_retries_go_dead_and_replay_revives_them(db: &Db) {
     assert_eq!(dead.len(), 2);
     assert!(dead.iter().all(|row| row.attempts == 3
         && row.last_error.as_deref() == Some("handler failed: always fails")));
+    let failed = Some("handler failed: always fails");
+    assert_eq!(
+        outcomes(&timeline_of(&inbox, "ch_a").await),
+        [
+            (1, AttemptOutcome::Failed, failed),
+            (2, AttemptOutcome::Failed, failed),
+            (3, AttemptOutcome::Dead, failed)
+        ]
+    );
     failing.shutdown(Duration::from_secs(1)).await;
 
     let fixed_inbox = db.open(config()).await;
@@ -201,6 +230,30 @@ pub(crate) async fn exhausted_retries_go_dead_and_replay_revives_them(db: &Db) {
     assert_eq!(
         fixed_inbox.replay(i64::MAX).await.unwrap(),
         Replay::NotFound
+    );
+    let failed = Some("handler failed: always fails");
+    assert_eq!(
+        outcomes(&timeline_of(&fixed_inbox, "ch_a").await),
+        [
+            (1, AttemptOutcome::Failed, failed),
+            (2, AttemptOutcome::Failed, failed),
+            (3, AttemptOutcome::Dead, failed),
+            (1, AttemptOutcome::Done, None)
+        ],
+        "a replay keeps the attempts before it"
+    );
+
+    // Replaying a done delivery keeps its done attempt in the timeline too.
+    let done = row_of(&fixed_inbox, "ch_a").await;
+    assert_eq!(fixed_inbox.replay(done.id).await.unwrap(), Replay::Replayed);
+    idle(&fixed).await;
+    let timeline = timeline_of(&fixed_inbox, "ch_a").await;
+    assert_eq!(
+        outcomes(&timeline[3..]),
+        [
+            (1, AttemptOutcome::Done, None),
+            (1, AttemptOutcome::Done, None)
+        ]
     );
 }
 
@@ -302,6 +355,20 @@ pub(crate) async fn crashed_workers_rows_are_reclaimed_after_the_lease(db: &Db) 
     idle(&survivor).await;
     let row = row_of(&inbox, "ch_crash").await;
     assert_eq!((row.state, row.attempts), (State::Done, 2));
+    let timeline = timeline_of(&inbox, "ch_crash").await;
+    assert_eq!(
+        outcomes(&timeline),
+        [
+            (
+                1,
+                AttemptOutcome::Lost,
+                Some("the lease ran out before the attempt ended (the process stopped or stalled)")
+            ),
+            (2, AttemptOutcome::Done, None)
+        ],
+        "the crashed attempt is on the timeline"
+    );
+    assert_eq!(timeline[0].duration, None, "a lost attempt has no duration");
     assert_eq!(
         probe.started(),
         vec![(key("ch_crash"), 1), (key("ch_crash"), 2)]
@@ -312,7 +379,8 @@ pub(crate) async fn long_handler_keeps_its_lease_by_heartbeat(db: &Db) {
     let probe = Probe::new();
     let config = config().lease(Duration::from_millis(600));
     let slow = Behaviour::Slow(Duration::from_millis(1500));
-    let first = receiver(db.open(config.clone()).await, slow, &probe);
+    let inbox = db.open(config.clone()).await;
+    let first = receiver(inbox.clone(), slow, &probe);
     let second = receiver(db.open(config).await, slow, &probe);
 
     charge("ch_slow").send(&first).await;
@@ -322,6 +390,13 @@ pub(crate) async fn long_handler_keeps_its_lease_by_heartbeat(db: &Db) {
         probe.started().len(),
         1,
         "the running row was not taken over"
+    );
+    let timeline = timeline_of(&inbox, "ch_slow").await;
+    assert_eq!(outcomes(&timeline), [(1, AttemptOutcome::Done, None)]);
+    let took = timeline[0].duration.expect("the attempt's duration");
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(60),
+        "the handler's run: {took:?}"
     );
 }
 
@@ -428,6 +503,16 @@ pub(crate) async fn quick_handlers_are_claimed_several_rows_at_a_time(db: &Db) {
     assert!(succeeded.values().all(|runs| *runs == 1), "{succeeded:?}");
     let stats = inbox.stats().await.unwrap();
     assert_eq!((stats.done, stats.running), (13, 0));
+    // Rows recorded done many to a statement keep each one's own duration: the gated
+    // handlers waited for their gate, the others did not.
+    let gated = timeline_of(&inbox, "ch_gate2").await;
+    let quick = timeline_of(&inbox, "ch_q8").await;
+    assert_eq!(outcomes(&gated), [(1, AttemptOutcome::Done, None)]);
+    assert_eq!(outcomes(&quick), [(1, AttemptOutcome::Done, None)]);
+    assert!(
+        gated[0].duration > quick[0].duration,
+        "{gated:?} against {quick:?}"
+    );
 }
 
 pub(crate) async fn storage_error_answers_503(db: &Db) {
@@ -439,7 +524,8 @@ pub(crate) async fn storage_error_answers_503(db: &Db) {
     );
     idle(&receiver).await;
 
-    db.execute("DROP TABLE webhook_inbox").await;
+    db.execute("DROP TABLE webhook_inbox_attempt; DROP TABLE webhook_inbox")
+        .await;
     let answer = charge("ch_after").send(&receiver).await;
     assert_eq!(
         (answer.status(), answer.reason()),

@@ -35,13 +35,16 @@ pub(super) const DONE_CHUNK: usize = DONE_SIZES[DONE_SIZES.len() - 1];
 /// The done updates of 1 to [`DONE_CHUNK`] rows; only [`DONE_SIZES`] are run.
 static DONES: BySize = BySize::new(DONE_CHUNK, done_of);
 
-/// Marks the rows of `rows` `(id, owner)` pairs done: the ids, then as many owners.
-/// Owners are unique per row (see [`crate::lease`]), so `id IN (..) AND lease_owner IN
-/// (..)` matches exactly the pairs asked for. Returns the ids it marked.
+/// Marks the rows of `rows` `(id, owner, duration)` triples done: `(id, duration in
+/// µs)` pairs, then the ids, then as many owners. Owners are unique per row (see
+/// [`crate::lease`]), so `id IN (..) AND lease_owner IN (..)` matches exactly the pairs
+/// asked for. Returns the ids it marked.
 fn done_of(rows: usize) -> String {
     SqlText::new(Parameters::Anonymous)
         .push(sql::DONE_SET)
-        .push(" WHERE state = 'running' AND id IN (")
+        .push(", last_attempt_us = CASE id")
+        .cases(rows)
+        .push(" END WHERE state = 'running' AND id IN (")
         .parameters(rows)
         .push(") AND lease_owner IN (")
         .parameters(rows)

@@ -96,20 +96,25 @@ fn settle_all(
 /// Records one settle; false when its owner no longer holds the row.
 fn settle(connection: &Connection, settle: &Settle) -> rusqlite::Result<bool> {
     let (id, owner): (&dyn ToSql, &dyn ToSql) = (&settle.id, &settle.owner);
+    let took = settle.took_us();
     let changed = match &settle.outcome {
-        Outcome::Done => connection
-            .prepare_cached(sql::DONE)?
-            .execute(&[("$1", id), ("$2", owner)])?,
+        Outcome::Done => connection.prepare_cached(sql::DONE)?.execute(&[
+            ("$1", id),
+            ("$2", owner),
+            ("$3", &took),
+        ])?,
         Outcome::Retry { after, error } => connection.prepare_cached(sql::RETRY)?.execute(&[
             ("$1", id),
             ("$2", owner),
             ("$3", &unix_ms::from_duration(*after)),
             ("$4", error),
+            ("$5", &took),
         ])?,
         Outcome::Dead(error) => connection.prepare_cached(sql::DEAD)?.execute(&[
             ("$1", id),
             ("$2", owner),
             ("$3", error),
+            ("$4", &took),
         ])?,
     };
     Ok(changed == 1)
@@ -139,10 +144,13 @@ fn done_all(connection: &Connection, settles: &[&Settle]) -> rusqlite::Result<Ve
                 .take(size)
         };
         let mut done = connection.prepare_cached(statements::done(size))?;
-        // The ids, then as many owners, in order (anonymous parameters).
+        // `(id, duration)` pairs, then the ids, then as many owners, in order
+        // (anonymous parameters; see `statements::done`).
         for (at, settle) in padded().enumerate() {
-            done.raw_bind_parameter(at + 1, settle.id)?;
-            done.raw_bind_parameter(size + at + 1, &settle.owner)?;
+            done.raw_bind_parameter(2 * at + 1, settle.id)?;
+            done.raw_bind_parameter(2 * at + 2, settle.took_us())?;
+            done.raw_bind_parameter(2 * size + at + 1, settle.id)?;
+            done.raw_bind_parameter(3 * size + at + 1, &settle.owner)?;
         }
         let mut rows = done.raw_query();
         while let Some(row) = rows.next()? {
