@@ -148,14 +148,40 @@ pub(crate) const QUANTILES: [(&str, f64, &str); 3] = [
     ("p99", 0.99, "p99"),
 ];
 
-/// Receipt-to-done time per minute: p50, p90 and p99 as lines on a log scale.
+/// Receipt-to-done time per minute (see [`quantile_lines`]).
 pub(crate) fn settle_times(minutes: &[MinuteActivity], id: &str) -> Markup {
+    quantile_lines(
+        minutes,
+        |minute| &minute.settle_histogram,
+        id,
+        "Time from receipt to done per minute, p50, p90 and p99, on a logarithmic scale",
+    )
+}
+
+/// The handler's run per attempt, per minute (see [`quantile_lines`]).
+pub(crate) fn handler_times(minutes: &[MinuteActivity], id: &str) -> Markup {
+    quantile_lines(
+        minutes,
+        |minute| &minute.handler_histogram,
+        id,
+        "Handler duration per attempt per minute, p50, p90 and p99, on a logarithmic scale",
+    )
+}
+
+/// A time per minute, read from each minute's `histogram`: p50, p90 and p99 as lines
+/// on a log scale.
+fn quantile_lines(
+    minutes: &[MinuteActivity],
+    histogram: fn(&MinuteActivity) -> &[u64],
+    id: &str,
+    title: &str,
+) -> Markup {
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
     let slot = plot_w / minutes.len().max(1) as f64;
     let highest = minutes
         .iter()
-        .filter_map(|m| quantile(&m.settle_histogram, 0.99))
+        .filter_map(|m| quantile(histogram(m), 0.99))
         .max()
         .unwrap_or(1000)
         .max(10);
@@ -164,16 +190,14 @@ pub(crate) fn settle_times(minutes: &[MinuteActivity], id: &str) -> Markup {
     let ticks: Vec<u64> = (0..=decades as u32).map(|d| 10_u64.pow(d)).collect();
     html! {
         svg class="chart" viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-labelledby=(format!("{id}-title")) {
-            title id=(format!("{id}-title")) {
-                "Time from receipt to done per minute, p50, p90 and p99, on a logarithmic scale"
-            }
+            title id=(format!("{id}-title")) { (title) }
             @for tick in &ticks {
                 line class="grid" x1=(fmt(LEFT)) x2=(fmt(WIDTH - RIGHT)) y1=(fmt(y_of(*tick))) y2=(fmt(y_of(*tick))) {}
                 text class="axis" x=(fmt(LEFT - 6.0)) y=(fmt(y_of(*tick) + 4.0)) text-anchor="end" { (crate::time::millis(*tick)) }
             }
             @for (_, q, class) in QUANTILES {
                 @let points: Vec<Option<(f64, f64)>> = minutes.iter().enumerate().map(|(at, m)| {
-                    quantile(&m.settle_histogram, q).map(|ms| (LEFT + slot * (at as f64 + 0.5), y_of(ms)))
+                    quantile(histogram(m), q).map(|ms| (LEFT + slot * (at as f64 + 0.5), y_of(ms)))
                 }).collect();
                 path class=(format!("line {class}")) d=(line_path(points.iter().copied())) {}
                 @for (x, y) in points.iter().flatten() {

@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime};
 
 use maud::{DOCTYPE, Markup, html};
-use webhook_inbox::{Activity, InboxEntry, InboxRow, State, Stats};
+use webhook_inbox::{Activity, AttemptOutcome, InboxEntry, InboxRow, MinuteActivity, State, Stats};
 
 use crate::chart;
 use crate::form::{Filter, SINCE};
@@ -170,12 +170,17 @@ pub(crate) fn overview(
     refused_last_hour: Option<usize>,
 ) -> Markup {
     let head = html! { h1 { "Overview" } };
-    let mut hour = vec![0_u64; webhook_inbox::SETTLE_BUCKETS_MS.len() + 1];
-    for minute in &activity.minutes {
-        for (total, count) in hour.iter_mut().zip(&minute.settle_histogram) {
-            *total += count;
+    let hour = |histogram: fn(&MinuteActivity) -> &[u64]| {
+        let mut hour = vec![0_u64; webhook_inbox::SETTLE_BUCKETS_MS.len() + 1];
+        for minute in &activity.minutes {
+            for (total, count) in hour.iter_mut().zip(histogram(minute)) {
+                *total += count;
+            }
         }
-    }
+        hour
+    };
+    let settle_hour = hour(|minute| &minute.settle_histogram);
+    let handler_hour = hour(|minute| &minute.handler_histogram);
     let max_dead = activity
         .dead_by_event_type
         .iter()
@@ -213,13 +218,13 @@ pub(crate) fn overview(
                 }
             }
         }
-        div.grid {
+        div.grid.charts {
             section.panel aria-labelledby="rate-h" {
                 h2 #rate-h { "Deliveries per minute" }
                 p.legend {
                     span.key.received { "received" } " "
                     span.key.done { "done" } " "
-                    span.key.failed { "failed (still failed or dead)" }
+                    span.key.failed { "failed attempts" }
                 }
                 (chart::per_minute(&activity.minutes, "rate"))
             }
@@ -229,16 +234,27 @@ pub(crate) fn overview(
                     @for (label, q, class) in chart::QUANTILES {
                         span class=(format!("key {class}")) {
                             (label) " "
-                            strong { @match chart::quantile(&hour, q) { Some(ms) => { "≤ " (time::millis(ms)) }, None => "—" } }
+                            strong { @match chart::quantile(&settle_hour, q) { Some(ms) => { "≤ " (time::millis(ms)) }, None => "—" } }
                         }
                         " "
                     }
                 }
                 (chart::settle_times(&activity.minutes, "settle"))
-                p.hint {
-                    "From receipt to done: queueing, retries and the handler together. "
-                    "The inbox keeps each delivery's receive and finish times, not the duration of each attempt."
+                p.hint { "From receipt to done: queueing, retries and the handler together." }
+            }
+            section.panel aria-labelledby="handler-h" {
+                h2 #handler-h { "Handler duration" }
+                p.legend {
+                    @for (label, q, class) in chart::QUANTILES {
+                        span class=(format!("key {class}")) {
+                            (label) " "
+                            strong data-quantile=(label) { @match chart::quantile(&handler_hour, q) { Some(ms) => { "≤ " (time::millis(ms)) }, None => "—" } }
+                        }
+                        " "
+                    }
                 }
+                (chart::handler_times(&activity.minutes, "handler"))
+                p.hint { "Each attempt's run of the handler, whatever its outcome, over the last hour." }
             }
         }
         div.grid {
@@ -478,6 +494,67 @@ fn pretty_body(body: &str) -> (String, bool) {
     (text, is_json)
 }
 
+/// A delivery's timeline: its receipt, each attempt with its outcome, error and the
+/// handler's run, where it stands now.
+fn timeline(ctx: &Ctx, entry: &InboxEntry) -> Markup {
+    let row = &entry.row;
+    let running = u32::from(row.state == State::Running);
+    html! {
+        ol.timeline {
+            li { span.dot.received {} "Received and stored " (when_full(ctx, Some(row.received_at))) }
+            @for (at, attempt) in entry.timeline.iter().enumerate() {
+                @if at > 0 && attempt.attempt <= entry.timeline[at - 1].attempt {
+                    li { span.dot.received {} "Replayed, or received again after it died" }
+                }
+                li.attempt data-outcome=(attempt.outcome.as_str()) {
+                    span class=(format!("dot {}", outcome_class(attempt.outcome))) {}
+                    "Attempt " (attempt.attempt) " " (outcome_words(attempt.outcome)) " "
+                    (when_full(ctx, Some(attempt.ended_at)))
+                    @if let Some(took) = attempt.duration {
+                        " — ran " span.took { (time::run(took)) }
+                    }
+                    @if let Some(error) = &attempt.error { pre.error { (error) } }
+                }
+            }
+            @match row.state {
+                State::Pending => li { span.dot.pending {} "Waiting for a worker" },
+                State::Running => li { span.dot.running {} "Attempt " (row.attempts) " running now, leased until " (when_full(ctx, row.lease_expires_at)) },
+                State::Failed => li { span.dot.failed {} "Next attempt " (when_full(ctx, row.retry_at)) },
+                State::Dead => li { span.dot.dead {} "Dead-lettered: replay it once the fix is out" },
+                State::Done => li {
+                    span.dot.done {} "Done"
+                    @if let Some(finished) = row.finished_at {
+                        " — " (time::millis(finished.duration_since(row.received_at).unwrap_or_default().as_millis() as u64)) " from receipt, queueing and retries included"
+                    }
+                },
+            }
+        }
+        @if entry.timeline.is_empty() && row.attempts > running {
+            p.hint { "This delivery's attempts were made before the inbox kept a timeline (schema version 2): only its last outcome is known." }
+            @if let Some(error) = &row.last_error { pre.error { (error) } }
+        }
+    }
+}
+
+/// What an attempt's outcome reads as on the timeline.
+fn outcome_words(outcome: AttemptOutcome) -> &'static str {
+    match outcome {
+        AttemptOutcome::Done => "succeeded",
+        AttemptOutcome::Failed => "failed",
+        AttemptOutcome::Dead => "failed for good",
+        AttemptOutcome::Lost => "lost",
+    }
+}
+
+/// The dot's colour class of an attempt's outcome (a lost attempt shows as failed).
+fn outcome_class(outcome: AttemptOutcome) -> &'static str {
+    match outcome {
+        AttemptOutcome::Done => "done",
+        AttemptOutcome::Failed | AttemptOutcome::Lost => "failed",
+        AttemptOutcome::Dead => "dead",
+    }
+}
+
 /// One delivery: facts, timeline, actions, headers, body.
 pub(crate) fn delivery(
     ctx: &Ctx,
@@ -528,35 +605,7 @@ pub(crate) fn delivery(
             }
             section.panel aria-labelledby="timeline-h" {
                 h2 #timeline-h { "Timeline" }
-                ol.timeline {
-                    li { span.dot.received {} "Received and stored " (when_full(ctx, Some(row.received_at))) }
-                    @if row.attempts > 0 {
-                        li { span.dot.running {} (row.attempts) " attempt" @if row.attempts != 1 { "s" } " started since stored or last replayed" }
-                    }
-                    @match row.state {
-                        State::Pending => li { span.dot.pending {} "Waiting for a worker" },
-                        State::Running => li { span.dot.running {} "Running now, leased until " (when_full(ctx, row.lease_expires_at)) },
-                        State::Failed => li {
-                            span.dot.failed {} "Last attempt failed " (when_full(ctx, Some(row.updated_at)))
-                            @if let Some(error) = &row.last_error { pre.error { (error) } }
-                            "Next attempt " (when_full(ctx, row.retry_at))
-                        },
-                        State::Dead => li {
-                            span.dot.dead {} "Dead " (when_full(ctx, row.finished_at))
-                            @if let Some(finished) = row.finished_at {
-                                " — " (time::millis(finished.duration_since(row.received_at).unwrap_or_default().as_millis() as u64)) " after receipt"
-                            }
-                            @if let Some(error) = &row.last_error { pre.error { (error) } }
-                        },
-                        State::Done => li {
-                            span.dot.done {} "Done " (when_full(ctx, row.finished_at))
-                            @if let Some(finished) = row.finished_at {
-                                " — took " (time::millis(finished.duration_since(row.received_at).unwrap_or_default().as_millis() as u64)) " from receipt"
-                            }
-                        },
-                    }
-                }
-                p.hint { "The inbox records a delivery's last outcome and error, not each attempt's; the time shown is from receipt to done (queueing, retries and handler)." }
+                (timeline(ctx, entry))
             }
         }
         section.panel aria-labelledby="headers-h" {

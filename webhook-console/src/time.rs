@@ -41,6 +41,16 @@ pub(crate) fn span(duration: Duration) -> String {
     }
 }
 
+/// A handler's run, readably down to the microsecond: `85 µs`, `12.5 ms`, `1.5 s`.
+pub(crate) fn run(duration: Duration) -> String {
+    let us = duration.as_micros();
+    match us {
+        0..1000 => format!("{us} µs"),
+        1000..10_000 => format!("{}.{} ms", us / 1000, us % 1000 / 100),
+        _ => millis(u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)),
+    }
+}
+
 /// Milliseconds, readably: `850 ms`, `1.5 s`, `2 min`.
 pub(crate) fn millis(ms: u64) -> String {
     match ms {
@@ -98,6 +108,14 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_reads_in_its_own_unit() {
+        assert_eq!(run(Duration::from_micros(85)), "85 µs");
+        assert_eq!(run(Duration::from_micros(2_540)), "2.5 ms");
+        assert_eq!(run(Duration::from_millis(420)), "420 ms");
+        assert_eq!(run(Duration::from_millis(1_500)), "1.5 s");
+    }
 
     #[test]
     fn inputs_parse_as_utc_and_format_back() {

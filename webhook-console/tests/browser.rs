@@ -320,7 +320,7 @@ async fn the_console_in_a_browser() {
         assert_eq!(count(&browser, "dead"), "2");
         assert_eq!(count(&browser, "done"), "3");
         assert_eq!(count(&browser, "total"), "5");
-        assert_eq!(browser.all("svg.chart").len(), 2);
+        assert_eq!(browser.all("svg.chart").len(), 3);
         assert_nothing_ran(&browser, "/console");
         shot(&browser, "overview");
 
@@ -366,6 +366,20 @@ async fn the_console_in_a_browser() {
             b.refresh();
             b.text_of("h1 .badge") == "done"
         });
+        // Its timeline: the attempts that failed before the fix, each with its error,
+        // then the replayed attempt that succeeded.
+        let outcomes = browser.run(
+            "return Array.from(document.querySelectorAll('ol.timeline li.attempt'), li => li.dataset.outcome).join(',');",
+            vec![],
+        );
+        let outcomes = outcomes.as_str().unwrap_or_default().to_owned();
+        assert!(
+            outcomes.ends_with("dead,done") && outcomes.split(',').count() >= 2,
+            "{outcomes}"
+        );
+        let timeline = browser.text_of("ol.timeline");
+        assert!(timeline.contains("ledger unreachable: connection refused"), "{timeline}");
+        assert!(timeline.contains("Replayed"), "{timeline}");
         shot(&browser, "delivery-done");
 
         // The payloads are shown as text and run nothing, on every page that shows them.

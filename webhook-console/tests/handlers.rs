@@ -130,11 +130,16 @@ async fn overview_shows_counts_charts_oldest_and_dead_letters(db: &Db) {
             "{state} {count}: {html}"
         );
     }
-    // Both charts, the received and failed series, the quantiles of the hour.
-    assert_eq!(html.matches("<svg class=\"chart\"").count(), 2, "{html}");
+    // The three charts, the received and failed series, the quantiles of the hour:
+    // receipt to done, and the handler's run of each attempt.
+    assert_eq!(html.matches("<svg class=\"chart\"").count(), 3, "{html}");
     assert!(html.contains("class=\"bar received\""));
     assert!(html.contains("class=\"bar failed\""));
     assert!(html.contains("p50 <strong>≤ 150 ms</strong>"), "{html}");
+    assert!(
+        html.contains(r#"p50 <strong data-quantile="p50">≤ 3 ms</strong>"#),
+        "{html}"
+    );
     // The pending row is ten minutes old.
     assert!(html.contains("10 min "), "{html}");
     // Dead letters by type, each linking to its filtered list.
@@ -231,14 +236,32 @@ async fn a_delivery_shows_facts_masked_headers_and_escaped_body(db: &Db) {
     assert!(html.contains("(JSON, pretty-printed)"));
     assert!(html.contains("\n  &quot;data&quot;: {"), "{html}");
     assert!(html.contains("Dedupe key"));
-    assert!(html.contains("Dead "));
+    assert!(html.contains("Dead-lettered"));
+    // The dead attempt, its duration and its (escaped) error.
+    assert!(
+        html.contains(r#"<li class="attempt" data-outcome="dead">"#),
+        "{html}"
+    );
+    assert!(html.contains("Attempt 1 failed for good"), "{html}");
+    assert!(
+        html.contains("ran <span class=\"took\">2.5 ms</span>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("&lt;img src=x onerror=&quot;window.__xss='error'&quot;&gt;"),
+        "{html}"
+    );
     assert!(html.contains("Download raw body ("));
     assert!(html.contains("id=\"replay\""));
 
     let done = client.get(&format!("/deliveries/{}", ids[0])).await.text();
-    assert!(done.contains("took 150 ms from receipt"), "{done}");
+    assert!(done.contains("Attempt 1 succeeded"), "{done}");
+    assert!(done.contains("150 ms from receipt"), "{done}");
     let failed = client.get(&format!("/deliveries/{}", ids[4])).await.text();
-    assert!(failed.contains("timeout after 30 s"));
+    assert!(
+        failed.contains(r#"data-outcome="failed""#) && failed.contains("timeout after 30 s"),
+        "{failed}"
+    );
     assert!(failed.contains("Next attempt"));
 
     assert_eq!(

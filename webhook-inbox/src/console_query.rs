@@ -123,15 +123,19 @@ pub struct MinuteActivity {
     pub received: u64,
     /// Deliveries that became done in that minute.
     pub done: u64,
-    /// Deliveries whose last attempt failed in that minute and that are still failed
-    /// (waiting for a retry) or dead now. A row that failed and then succeeded counts
-    /// in `done` only: the schema keeps a row's last outcome, not every attempt's.
+    /// Attempts that failed in that minute: retried later, dead-lettered, or lost (the
+    /// lease ran out). Counted from the attempts the inbox records since schema
+    /// version 2.
     pub failed: u64,
     /// How long the deliveries done in that minute took from receipt to done (queueing,
     /// retries and the handler), as counts per bucket of [`SETTLE_BUCKETS_MS`]:
     /// `settle_histogram[i]` counts those that took at most `SETTLE_BUCKETS_MS[i]`
     /// milliseconds (and more than the bucket before); the last entry counts the rest.
     pub settle_histogram: Vec<u64>,
+    /// How long the handler ran in each attempt that ended in that minute (done,
+    /// failed or dead; a lost attempt has no duration), as counts per bucket of
+    /// [`SETTLE_BUCKETS_MS`], like `settle_histogram`.
+    pub handler_histogram: Vec<u64>,
 }
 
 /// The upper bounds, in milliseconds, of the buckets of
@@ -172,6 +176,7 @@ impl Activity {
                 done: 0,
                 failed: 0,
                 settle_histogram: vec![0; SETTLE_BUCKETS_MS.len() + 1],
+                handler_histogram: vec![0; SETTLE_BUCKETS_MS.len() + 1],
             })
             .collect();
         Self {
@@ -416,36 +421,43 @@ impl Dialect {
         )
     }
 
-    /// Failures per minute since $1 (bound twice): rows failed now by the time of that
-    /// failure, dead rows by the time they died.
+    /// Failed attempts per minute since $1 (failed, dead or lost), through the
+    /// attempts' index by end time.
     pub(crate) fn failed_per_minute(self) -> String {
         format!(
-            "SELECT updated_at / 60000 AS minute, COUNT(*) FROM {outstanding} \
-               WHERE state IN ('pending', 'running', 'failed') AND state = 'failed' \
-                 AND updated_at >= {p1} GROUP BY updated_at / 60000 \
-             UNION ALL SELECT finished_at / 60000 AS minute, COUNT(*) FROM webhook_inbox \
-               WHERE state = 'dead' AND finished_at >= {p2} GROUP BY finished_at / 60000",
-            outstanding = self.outstanding_source(),
+            "SELECT ended_at / 60000 AS minute, COUNT(*) FROM webhook_inbox_attempt \
+               WHERE ended_at >= {p1} AND outcome IN ('failed', 'dead', 'lost') \
+             GROUP BY ended_at / 60000",
             p1 = self.placeholder(1),
-            p2 = self.placeholder(2),
         )
     }
 
     /// Done rows per minute since $1 and bucket of [`SETTLE_BUCKETS_MS`] (receipt to
     /// done), through the done rows' index by finish time.
     pub(crate) fn done_per_minute(self) -> String {
-        let mut bucket = String::from("CASE");
-        for (at, bound) in SETTLE_BUCKETS_MS.iter().enumerate() {
-            bucket.push_str(&format!(
-                " WHEN finished_at - received_at <= {bound} THEN {at}"
-            ));
-        }
-        bucket.push_str(&format!(" ELSE {} END", SETTLE_BUCKETS_MS.len()));
         format!(
             "SELECT finished_at / 60000 AS minute, CAST({bucket} AS BIGINT) AS bucket, \
              COUNT(*) FROM webhook_inbox WHERE state = 'done' AND finished_at >= {p1} \
              GROUP BY minute, bucket",
+            bucket = bucket_of("finished_at - received_at", 1),
             p1 = self.placeholder(1),
+        )
+    }
+
+    /// Attempts per minute since $1 (bound twice) and bucket of [`SETTLE_BUCKETS_MS`]
+    /// (the handler's run): the done rows' last attempts through their index by finish
+    /// time, the other attempts through theirs by end time.
+    pub(crate) fn handler_per_minute(self) -> String {
+        format!(
+            "SELECT at / 60000 AS minute, CAST({bucket} AS BIGINT) AS bucket, COUNT(*) FROM (\
+               SELECT finished_at AS at, last_attempt_us AS us FROM webhook_inbox \
+                 WHERE state = 'done' AND finished_at >= {p1} AND last_attempt_us IS NOT NULL \
+               UNION ALL SELECT ended_at, duration_us FROM webhook_inbox_attempt \
+                 WHERE ended_at >= {p2} AND duration_us IS NOT NULL\
+             ) AS recent GROUP BY minute, bucket",
+            bucket = bucket_of("us", 1000),
+            p1 = self.placeholder(1),
+            p2 = self.placeholder(2),
         )
     }
 
@@ -481,6 +493,17 @@ impl Dialect {
             Self::Postgres => format!("${n}"),
         }
     }
+}
+
+/// The bucket of [`SETTLE_BUCKETS_MS`] that `value` falls in, as an SQL `CASE`, for a
+/// value in units of `per_ms` to the millisecond.
+fn bucket_of(value: &str, per_ms: u64) -> String {
+    let mut bucket = String::from("CASE");
+    for (at, bound) in SETTLE_BUCKETS_MS.iter().enumerate() {
+        bucket.push_str(&format!(" WHEN {value} <= {} THEN {at}", bound * per_ms));
+    }
+    bucket.push_str(&format!(" ELSE {} END", SETTLE_BUCKETS_MS.len()));
+    bucket
 }
 
 /// Dead letters per event type, most first: through the dead rows' index.
@@ -593,31 +616,39 @@ macro_rules! console_queries {
                 let since_ms = $crate::unix_ms::from_time(since).div_euclid(60_000) * 60_000;
                 let now_ms = $crate::unix_ms::from_time(std::time::SystemTime::now());
                 let mut activity = $crate::console_query::Activity::empty(since_ms, now_ms);
-                // Five statements, each through an index of its rows, run side by side.
+                // Six statements, each through an index of its rows, run side by side.
                 let received_sql = $dialect.received_per_minute();
                 let failed_sql = $dialect.failed_per_minute();
                 let done_sql = $dialect.done_per_minute();
+                let handler_sql = $dialect.handler_per_minute();
                 let oldest_sql = $dialect.oldest_unhandled();
-                let (received, failed, done, oldest, dead) =
-                    webhook_core::futures::future::try_join5(
-                        sqlx::query_as::<_, (i64, i64)>(&received_sql)
-                            .bind(since_ms)
-                            .bind(since_ms)
-                            .bind(since_ms)
-                            .bind(since_ms)
+                let handler = sqlx::query_as::<_, (i64, i64, i64)>(&handler_sql)
+                    .bind(since_ms)
+                    .bind(since_ms)
+                    .fetch_all(self.pool());
+                let ((received, failed, done, oldest, dead), handler) =
+                    webhook_core::futures::future::try_join(
+                        webhook_core::futures::future::try_join5(
+                            sqlx::query_as::<_, (i64, i64)>(&received_sql)
+                                .bind(since_ms)
+                                .bind(since_ms)
+                                .bind(since_ms)
+                                .bind(since_ms)
+                                .fetch_all(self.pool()),
+                            sqlx::query_as::<_, (i64, i64)>(&failed_sql)
+                                .bind(since_ms)
+                                .fetch_all(self.pool()),
+                            sqlx::query_as::<_, (i64, i64, i64)>(&done_sql)
+                                .bind(since_ms)
+                                .fetch_all(self.pool()),
+                            sqlx::query_scalar::<_, Option<i64>>(&oldest_sql)
+                                .fetch_one(self.pool()),
+                            sqlx::query_as::<_, (String, i64)>(
+                                $crate::console_query::DEAD_BY_EVENT_TYPE,
+                            )
                             .fetch_all(self.pool()),
-                        sqlx::query_as::<_, (i64, i64)>(&failed_sql)
-                            .bind(since_ms)
-                            .bind(since_ms)
-                            .fetch_all(self.pool()),
-                        sqlx::query_as::<_, (i64, i64, i64)>(&done_sql)
-                            .bind(since_ms)
-                            .fetch_all(self.pool()),
-                        sqlx::query_scalar::<_, Option<i64>>(&oldest_sql).fetch_one(self.pool()),
-                        sqlx::query_as::<_, (String, i64)>(
-                            $crate::console_query::DEAD_BY_EVENT_TYPE,
-                        )
-                        .fetch_all(self.pool()),
+                        ),
+                        handler,
                     )
                     .await?;
                 for (minute, count) in received {
@@ -628,6 +659,15 @@ macro_rules! console_queries {
                 for (minute, count) in failed {
                     if let Some(entry) = activity.minute_mut(minute) {
                         entry.failed += u64::try_from(count).unwrap_or(0);
+                    }
+                }
+                for (minute, bucket, count) in handler {
+                    if let Some(slot) = activity.minute_mut(minute).and_then(|entry| {
+                        usize::try_from(bucket)
+                            .ok()
+                            .and_then(|bucket| entry.handler_histogram.get_mut(bucket))
+                    }) {
+                        *slot += u64::try_from(count).unwrap_or(0);
                     }
                 }
                 for (minute, bucket, count) in done {

@@ -109,6 +109,8 @@ pub(crate) struct Seed {
     pub(crate) last_error: Option<&'static str>,
     pub(crate) received_ago: Duration,
     pub(crate) finished_after: Option<Duration>,
+    /// How long the handler ran in the row's last attempt.
+    pub(crate) took: Duration,
     pub(crate) body: String,
 }
 
@@ -128,6 +130,7 @@ impl Seed {
             last_error: None,
             received_ago: Duration::from_secs(120),
             finished_after: matches!(state, "done" | "dead").then(|| Duration::from_millis(150)),
+            took: Duration::from_micros(2_500),
             body: format!(r#"{{"id":"{key}","type":"{event_type}","data":{{"amount":1200}}}}"#),
         }
     }
@@ -153,6 +156,8 @@ fn ms(at: SystemTime) -> i64 {
 }
 
 /// Inserts `rows` as the inbox would have stored and settled them; returns their ids.
+/// A failed or dead row is inserted running and then settled, so that the schema's
+/// trigger records its last attempt as a worker's settle does.
 pub(crate) async fn seed(inbox: &Inbox, rows: &[Seed]) -> Vec<i64> {
     let now = SystemTime::now();
     let mut ids = Vec::new();
@@ -167,28 +172,42 @@ pub(crate) async fn seed(inbox: &Inbox, rows: &[Seed]) -> Vec<i64> {
             ("user-agent", "ModemPay-Webhooks/1.0"),
         ])
         .unwrap();
+        let settled = matches!(row.state, "failed" | "dead");
         let sql = "INSERT INTO webhook_inbox (provider, dedupe_key, event_type, headers, body, \
-                   received_at, state, attempts, last_error, updated_at, finished_at, retry_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id";
+                   received_at, state, attempts, last_error, updated_at, finished_at, retry_at, \
+                   last_attempt_us) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id";
+        let settle = "UPDATE webhook_inbox SET state = $1 WHERE id = $2";
+        let took = i64::try_from(row.took.as_micros()).unwrap();
         macro_rules! insert {
-            ($pool:expr) => {
-                sqlx::query_scalar::<_, i64>(sql)
+            ($pool:expr) => {{
+                let id = sqlx::query_scalar::<_, i64>(sql)
                     .bind(row.provider)
                     .bind(&row.key)
                     .bind(row.event_type)
                     .bind(&headers)
                     .bind(row.body.as_bytes())
                     .bind(ms(received))
-                    .bind(row.state)
+                    .bind(if settled { "running" } else { row.state })
                     .bind(row.attempts)
                     .bind(row.last_error)
                     .bind(updated)
                     .bind(finished)
                     .bind(retry)
+                    .bind(took)
                     .fetch_one($pool)
                     .await
-                    .expect("a seeded row")
-            };
+                    .expect("a seeded row");
+                if settled {
+                    sqlx::query(settle)
+                        .bind(row.state)
+                        .bind(id)
+                        .execute($pool)
+                        .await
+                        .expect("a seeded row settled");
+                }
+                id
+            }};
         }
         let id = match inbox {
             Inbox::Sqlite(inbox) => insert!(inbox.pool()),

@@ -69,6 +69,7 @@ mod tests {
             Dialect::Sqlite.received_per_minute(),
             Dialect::Sqlite.failed_per_minute(),
             Dialect::Sqlite.done_per_minute(),
+            Dialect::Sqlite.handler_per_minute(),
         ] {
             let binds = sql.matches('?').count();
             let steps = plan(&inbox, &sql, vec![Param::Int(0); binds]).await;
