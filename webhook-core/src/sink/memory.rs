@@ -1,22 +1,16 @@
-//! `MemorySink`: bounded in-memory hand-off on the current tokio runtime. Fast; an
-//! acknowledged event dies with the process (use a durable inbox from `webhook-inbox`
-//! where that matters).
-//!
-//! Each accepted event is a task of its own, spawned where it was accepted (tokio runs
-//! it next on the same thread, with the delivery still in its cache), holding its slot
-//! of the capacity until it is done or dead. A semaphore of `workers` turns bounds how
-//! many handlers run at once; a task waiting for a turn waits in line, oldest first, and
-//! a retry gives its turn back while it sleeps. Measured against the queue this
-//! replaced (`Mutex<VecDeque>` + `Notify` + a worker pool): see the README's benchmarks.
+//! `MemorySink`: a bounded in-memory queue and a worker pool on the current tokio
+//! runtime. Fast; an acknowledged event dies with the process (use a durable inbox
+//! from `webhook-inbox` where that matters).
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use tokio::runtime::Handle;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinHandle;
 
 use super::dedupe::{Recent, Seen};
 use super::{Sink, SinkError, Submitted};
@@ -46,27 +40,26 @@ pub struct MemorySink {
 struct Inner {
     capacity: usize,
     workers: usize,
-    /// The capacity: a permit per event accepted and not yet done or dead.
     slots: Arc<Semaphore>,
-    /// The workers: a permit per handler running.
-    turns: Semaphore,
     settled: Notify,
     /// How many `idle` calls are waiting on `settled`: `finish` notifies only then.
     idlers: AtomicUsize,
-    /// Set when shutdown's deadline passed: no further attempt starts.
-    stopped: AtomicBool,
+    /// Jobs waiting for a worker, oldest first; `queued` wakes one idle worker per job.
+    queue: Mutex<VecDeque<Job>>,
+    queued: Notify,
+    /// False once the workers are gone (the sink shut down or its runtime stopped).
+    serving: AtomicBool,
+    /// Workers alive; the last one to go turns `serving` off.
+    live: AtomicUsize,
     recent: Mutex<Recent>,
     dead: Mutex<Vec<DeadLetter>>,
     next_dead_id: AtomicU64,
     /// True while new work is taken. `accept` holds it for reading until its job is
-    /// spawned, so `shutdown`, which takes it for writing, never closes in the middle
+    /// queued, so `shutdown`, which takes it for writing, never closes in the middle
     /// of an acceptance and then drains without it.
     intake: RwLock<bool>,
-    /// What runs the jobs, from `start`: the handlers, and the runtime to spawn on
-    /// when a job is made outside one (a replay from a plain thread).
-    started: OnceLock<(Dispatcher, Handle)>,
-    /// Jobs made before `start`, spawned by it.
-    early: Mutex<Vec<Job>>,
+    running: Mutex<Vec<JoinHandle<()>>>,
+    dispatcher: OnceLock<Dispatcher>,
     depth: DepthGauge,
 }
 
@@ -109,30 +102,10 @@ struct Config {
     remembered: usize,
 }
 
-/// An accepted event until it is done or dead. However it ends, even dropped with its
-/// runtime, its key is marked as it ended (`seen`: dead unless told otherwise, so a
-/// redelivery of an event that never ran is taken again) and its slot is freed.
 struct Job {
-    inner: Arc<Inner>,
     delivery: Verified,
     attempt: u32,
-    seen: Seen,
-    slot: Option<OwnedSemaphorePermit>,
-}
-
-impl Drop for Job {
-    fn drop(&mut self) {
-        let inner = &self.inner;
-        lock(&inner.recent).mark(self.delivery.dedupe_key(), self.seen, Instant::now());
-        drop(self.slot.take());
-        inner.depth.show(inner.in_flight());
-        // Pairs with the fence in `idle`: either this sees its waiter, or it sees the
-        // slot freed above.
-        fence(Ordering::SeqCst);
-        if inner.idlers.load(Ordering::SeqCst) > 0 {
-            inner.settled.notify_waiters();
-        }
-    }
+    _slot: OwnedSemaphorePermit,
 }
 
 /// An event whose attempts ran out, or whose payload did not parse, kept with its raw
@@ -206,16 +179,18 @@ impl MemorySink {
             capacity: config.capacity,
             workers: config.workers,
             slots: Arc::new(Semaphore::new(config.capacity)),
-            turns: Semaphore::new(config.workers),
             settled: Notify::new(),
             idlers: AtomicUsize::new(0),
-            stopped: AtomicBool::new(false),
+            queue: Mutex::new(VecDeque::new()),
+            queued: Notify::new(),
+            serving: AtomicBool::new(true),
+            live: AtomicUsize::new(0),
             recent: Mutex::new(Recent::new(config.ttl, config.remembered)),
             dead: Mutex::new(Vec::new()),
             next_dead_id: AtomicU64::new(1),
             intake: RwLock::new(true),
-            started: OnceLock::new(),
-            early: Mutex::new(Vec::new()),
+            running: Mutex::new(Vec::new()),
+            dispatcher: OnceLock::new(),
             depth: DepthGauge::new(),
         };
         Self {
@@ -290,12 +265,10 @@ impl MemorySink {
         };
         let key = letter.delivery.dedupe_key().to_owned();
         lock(&self.inner.recent).mark(&key, Seen::Pending, Instant::now());
-        Inner::spawn(Job {
-            inner: Arc::clone(&self.inner),
+        self.inner.enqueue(Job {
             delivery: letter.delivery,
             attempt: 1,
-            seen: Seen::Dead,
-            slot: Some(slot),
+            _slot: slot,
         });
         Ok(true)
     }
@@ -316,7 +289,7 @@ impl Inner {
             .map_err(|_| SinkError::Full)
     }
 
-    fn accept(self: &Arc<Self>, delivery: Verified) -> Result<Submitted, SinkError> {
+    fn accept(&self, delivery: Verified) -> Result<Submitted, SinkError> {
         let intake = self.intake.read().unwrap_or_else(|e| e.into_inner());
         // The slot is taken before the key is claimed, so a full sink leaves no trace
         // and the sender's retry is not mistaken for a duplicate.
@@ -324,39 +297,80 @@ impl Inner {
         if !lock(&self.recent).claim(delivery.dedupe_key(), Instant::now()) {
             return Ok(Submitted::Duplicate);
         }
-        Self::spawn(Job {
-            inner: Arc::clone(self),
+        self.enqueue(Job {
             delivery,
             attempt: 1,
-            seen: Seen::Dead,
-            slot: Some(slot),
+            _slot: slot,
         });
         self.depth.show(self.in_flight());
         Ok(Submitted::Accepted)
     }
 
-    /// Runs `job` as a task of its own: on the runtime at hand (where it was accepted,
-    /// so it runs next on this thread), else on the one the sink started on; before
-    /// `start`, it waits for it.
-    fn spawn(job: Job) {
-        let inner = Arc::clone(&job.inner);
-        let started = match inner.started.get() {
-            Some(started) => started,
-            None => {
-                // Checked again under the lock `start` drains under: the job is
-                // either seen by it, or spawned here.
-                let mut early = lock(&inner.early);
-                match inner.started.get() {
-                    Some(started) => started,
-                    None => return early.push(job),
-                }
-            }
+    fn enqueue(&self, job: Job) {
+        lock(&self.queue).push_back(job);
+        // Read after the push: either the last worker's drain (after it turned
+        // `serving` off) takes this job, or this sees `serving` off and drains itself.
+        if self.serving.load(Ordering::Acquire) {
+            self.queued.notify_one();
+        } else {
+            self.release_queued();
+        }
+    }
+
+    /// Lets go of every waiting job as dead, so that redeliveries of them run again:
+    /// for when no worker is left to run them.
+    fn release_queued(&self) {
+        while let Some(job) = self.next_job() {
+            self.finish(job, Seen::Dead);
+        }
+    }
+
+    /// The oldest waiting job, if any.
+    fn next_job(&self) -> Option<Job> {
+        lock(&self.queue).pop_front()
+    }
+
+    async fn run(self: &Arc<Self>, job: Job, dispatcher: &Dispatcher) {
+        match dispatcher.run(&job.delivery, job.attempt).await {
+            Verdict::Done => self.finish(job, Seen::Done),
+            Verdict::Retry { after, .. } => self.retry_later(job, after),
+            Verdict::Dead(error) => self.bury(job, error),
+        }
+    }
+
+    fn retry_later(self: &Arc<Self>, job: Job, after: Duration) {
+        let inner = Arc::clone(self);
+        tokio::spawn(async move {
+            tokio::time::sleep(after).await;
+            inner.enqueue(Job {
+                attempt: job.attempt + 1,
+                ..job
+            });
+        });
+    }
+
+    fn bury(&self, job: Job, error: DispatchError) {
+        let letter = DeadLetter {
+            id: self.next_dead_id.fetch_add(1, Ordering::Relaxed),
+            delivery: job.delivery.clone(),
+            error,
+            attempts: job.attempt,
+            died_at: SystemTime::now(),
         };
-        let (dispatcher, started_on) = started;
-        let run = run(job, dispatcher.clone());
-        match Handle::try_current() {
-            Ok(here) => drop(here.spawn(run)),
-            Err(_) => drop(started_on.spawn(run)),
+        lock(&self.dead).push(letter);
+        self.finish(job, Seen::Dead);
+    }
+
+    /// Records how `job` ended and frees its slot before waking `idle` waiters.
+    fn finish(&self, job: Job, seen: Seen) {
+        lock(&self.recent).mark(job.delivery.dedupe_key(), seen, Instant::now());
+        drop(job);
+        self.depth.show(self.in_flight());
+        // Pairs with the fence in `idle`: either this sees its waiter, or it sees the
+        // slot freed above.
+        fence(Ordering::SeqCst);
+        if self.idlers.load(Ordering::SeqCst) > 0 {
+            self.settled.notify_waiters();
         }
     }
 
@@ -388,59 +402,55 @@ impl Inner {
     }
 }
 
-/// A job's attempts: each waits for a turn (oldest first), runs the handler, and gives
-/// the turn back; a retry sleeps without one. Ends done, dead-lettered, or abandoned
-/// (dead) when shutdown's deadline passed before an attempt could start.
-async fn run(mut job: Job, dispatcher: Dispatcher) {
-    let inner = Arc::clone(&job.inner);
+/// One worker: runs waiting jobs until none is left, then waits for the next. A busy
+/// worker takes the next job without waking anyone; an idle one is woken per job.
+async fn work(inner: Arc<Inner>) {
+    let _alive = Alive::new(&inner);
+    let dispatcher = inner
+        .dispatcher
+        .get()
+        .expect("started with a dispatcher")
+        .clone();
     loop {
-        let Ok(turn) = inner.turns.acquire().await else {
-            return;
-        };
-        if inner.stopped.load(Ordering::Acquire) {
-            return;
+        while let Some(job) = inner.next_job() {
+            inner.run(job, &dispatcher).await;
         }
-        let verdict = dispatcher.run(&job.delivery, job.attempt).await;
-        drop(turn);
-        match verdict {
-            Verdict::Done => {
-                job.seen = Seen::Done;
-                return;
-            }
-            Verdict::Retry { after, .. } => {
-                tokio::time::sleep(after).await;
-                job.attempt += 1;
-            }
-            Verdict::Dead(error) => {
-                let letter = DeadLetter {
-                    id: inner.next_dead_id.fetch_add(1, Ordering::Relaxed),
-                    delivery: job.delivery.clone(),
-                    error,
-                    attempts: job.attempt,
-                    died_at: SystemTime::now(),
-                };
-                lock(&inner.dead).push(letter);
-                return;
-            }
+        // A job queued since `next_job` left a permit here: it is not missed.
+        inner.queued.notified().await;
+    }
+}
+
+/// Counts a worker among the living while its task exists (it is dropped when aborted or
+/// when its runtime shuts down). When the last goes, the jobs still waiting are let go as
+/// dead, so that redeliveries of them run again rather than count as duplicates.
+struct Alive(Arc<Inner>);
+
+impl Alive {
+    fn new(inner: &Arc<Inner>) -> Self {
+        inner.live.fetch_add(1, Ordering::AcqRel);
+        Self(Arc::clone(inner))
+    }
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        if self.0.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.serving.store(false, Ordering::Release);
+            self.0.release_queued();
         }
     }
 }
 
 impl Sink for MemorySink {
-    /// Takes the handlers and the runtime at hand (must be called in one), and runs
-    /// the jobs made before.
     fn start(&self, dispatcher: Dispatcher) {
-        if self
-            .inner
-            .started
-            .set((dispatcher, Handle::current()))
-            .is_err()
-        {
+        if self.inner.dispatcher.set(dispatcher).is_err() {
             tracing::warn!("MemorySink started twice: it serves one receiver");
             return;
         }
-        let early = std::mem::take(&mut *lock(&self.inner.early));
-        early.into_iter().for_each(Inner::spawn);
+        let mut running = lock(&self.inner.running);
+        for _ in 0..self.inner.workers {
+            running.push(tokio::spawn(work(Arc::clone(&self.inner))));
+        }
     }
 
     fn submit(&self, delivery: Verified) -> BoxFuture<'_, Result<Submitted, SinkError>> {
@@ -463,13 +473,14 @@ impl Sink for MemorySink {
                 .await
                 .is_err()
             {
-                // No further attempt starts; handlers running now end with the runtime.
-                self.inner.stopped.store(true, Ordering::Release);
                 let abandoned = self.in_flight();
                 tracing::error!(
                     abandoned,
                     "shutdown deadline passed with events unhandled (in-memory sink: they are lost)"
                 );
+            }
+            for worker in lock(&self.inner.running).drain(..) {
+                worker.abort();
             }
         }
         .boxed()
