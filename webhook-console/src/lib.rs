@@ -5,13 +5,15 @@
 //! questions on a page of its own, server-rendered HTML with a little embedded
 //! JavaScript (no CDN, no build step):
 //!
-//! - **Overview**: rows by state, received / done / failed per minute over the last
-//!   hour and how long deliveries took from receipt to done (charts), the oldest
+//! - **Overview**: rows by state, deliveries received and done and attempts failed per
+//!   minute over the last hour, how long deliveries took from receipt to done and how
+//!   long the handler ran per attempt (percentile charts), the oldest
 //!   delivery still waiting, the dead letters by event type. It refreshes itself while
 //!   open.
 //! - **Deliveries**: filter by provider, event type, state and receive time, search by
 //!   dedupe key (the provider's event id); filters live in the URL; pages by keyset.
-//! - **One delivery**: its facts and timeline, its headers (signature values masked),
+//! - **One delivery**: its facts and timeline (each attempt with its outcome, error and
+//!   the handler's run), its headers (signature values masked),
 //!   its body pretty-printed and as raw bytes to download.
 //! - **Actions**: replay one delivery; replay everything a filter matches (after a page
 //!   that says how many); purge done rows older than a date. None in read-only mode.

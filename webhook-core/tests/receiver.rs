@@ -475,3 +475,24 @@ async fn dedupe_forgets_the_oldest_handled_keys_past_its_capacity() {
     receiver.idle().await;
     assert_eq!(handler.calls(), 11);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_workers_handlers_run_at_once_and_the_rest_wait_their_turn() {
+    let handler = Recorder::new(Behaviour::Hang);
+    let sink = MemorySink::new().capacity(8).workers(2);
+    let receiver = receiver(&handler, sink.clone());
+    for n in 0..5 {
+        assert_eq!(
+            charge(&format!("ch_{n}")).send(&receiver).await.reason(),
+            "accepted"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(handler.calls(), 2, "two workers, two handlers running");
+    assert_eq!(sink.in_flight(), 5, "the others wait, still counted");
+    for n in 5..8 {
+        charge(&format!("ch_{n}")).send(&receiver).await;
+    }
+    let full = charge("ch_full").send(&receiver).await;
+    assert_eq!(full.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
