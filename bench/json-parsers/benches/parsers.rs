@@ -72,7 +72,10 @@ fn bench(c: &mut Criterion) {
     let json: Envelope<Charge> = serde_json::from_slice(&body).unwrap();
     let sonic: Envelope<Charge> = sonic_rs::from_slice(&body).unwrap();
     let simd: Envelope<Charge> = simd_json::serde::from_slice(&mut body.clone()).unwrap();
-    assert_eq!(format!("{:?}", json.payload), format!("{:?}", sonic.payload));
+    assert_eq!(
+        format!("{:?}", json.payload),
+        format!("{:?}", sonic.payload)
+    );
     assert_eq!(format!("{:?}", json.payload), format!("{:?}", simd.payload));
     parsers::<UserCharge>(c, "user", &body);
     parsers::<Charge>(c, "catalogue", &body);
