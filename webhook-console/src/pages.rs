@@ -230,29 +230,13 @@ pub(crate) fn overview(
             }
             section.panel aria-labelledby="settle-h" {
                 h2 #settle-h { "Time to done" }
-                p.legend {
-                    @for (label, q, class) in chart::QUANTILES {
-                        span class=(format!("key {class}")) {
-                            (label) " "
-                            strong { @match chart::quantile(&settle_hour, q) { Some(ms) => { "≤ " (time::millis(ms)) }, None => "—" } }
-                        }
-                        " "
-                    }
-                }
+                (quantile_legend(&settle_hour))
                 (chart::settle_times(&activity.minutes, "settle"))
                 p.hint { "From receipt to done: queueing, retries and the handler together." }
             }
             section.panel aria-labelledby="handler-h" {
                 h2 #handler-h { "Handler duration" }
-                p.legend {
-                    @for (label, q, class) in chart::QUANTILES {
-                        span class=(format!("key {class}")) {
-                            (label) " "
-                            strong data-quantile=(label) { @match chart::quantile(&handler_hour, q) { Some(ms) => { "≤ " (time::millis(ms)) }, None => "—" } }
-                        }
-                        " "
-                    }
-                }
+                (quantile_legend(&handler_hour))
                 (chart::handler_times(&activity.minutes, "handler"))
                 p.hint { "Each attempt's run of the handler, whatever its outcome, over the last hour." }
             }
@@ -492,6 +476,22 @@ fn pretty_body(body: &str) -> (String, bool) {
         text.push_str("\n… (cut: download the raw body for the rest)");
     }
     (text, is_json)
+}
+
+/// The p50, p90 and p99 of an hour's histogram (see [`chart::quantile`]), as a chart's
+/// legend.
+fn quantile_legend(hour: &[u64]) -> Markup {
+    html! {
+        p.legend {
+            @for (label, q, class) in chart::QUANTILES {
+                span class=(format!("key {class}")) {
+                    (label) " "
+                    strong data-quantile=(label) { @match chart::quantile(hour, q) { Some(ms) => { "≤ " (time::millis(ms)) }, None => "—" } }
+                }
+                " "
+            }
+        }
+    }
 }
 
 /// A delivery's timeline: its receipt, each attempt with its outcome, error and the

@@ -135,7 +135,10 @@ async fn overview_shows_counts_charts_oldest_and_dead_letters(db: &Db) {
     assert_eq!(html.matches("<svg class=\"chart\"").count(), 3, "{html}");
     assert!(html.contains("class=\"bar received\""));
     assert!(html.contains("class=\"bar failed\""));
-    assert!(html.contains("p50 <strong>≤ 150 ms</strong>"), "{html}");
+    assert!(
+        html.contains(r#"p50 <strong data-quantile="p50">≤ 150 ms</strong>"#),
+        "{html}"
+    );
     assert!(
         html.contains(r#"p50 <strong data-quantile="p50">≤ 3 ms</strong>"#),
         "{html}"

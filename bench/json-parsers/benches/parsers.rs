@@ -12,30 +12,11 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde::Deserialize;
-use serde_json::{Map, Value};
 use std::hint::black_box;
+use webhook_bench::servers::UserCharge;
 use webhook_core::providers::ModemPay;
 use webhook_core::providers::modem_pay::{Charge, ChargeSucceeded};
 use webhook_core::testing::FakeDelivery;
-
-#[derive(Debug, Deserialize)]
-#[allow(dead_code)]
-struct UserCharge {
-    id: String,
-    payment_intent_id: String,
-    amount: f64,
-    currency: String,
-    status: String,
-    #[serde(rename = "type")]
-    kind: String,
-    transaction_reference: String,
-    #[serde(default)]
-    customer_email: Option<String>,
-    #[serde(default)]
-    metadata: Map<String, Value>,
-    #[serde(rename = "createdAt")]
-    created_at: String,
-}
 
 #[derive(Debug, Deserialize)]
 #[allow(dead_code)]
