@@ -4,9 +4,15 @@
 //! (done or dead): the first are never forgotten, the second are forgotten oldest first,
 //! in O(1) per key, when they expire or past the bound. Nothing ever walks the whole map
 //! under the lock every submit takes.
+//!
+//! A large bound is split into [`Shards`] by key: a table that grows past a million
+//! keys copies them all at once when it doubles (hundreds of milliseconds during which
+//! every submit waits on its lock); shards of at most [`SHARD_KEYS`] keys each double
+//! in a few milliseconds, and submits of other shards do not wait at all.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Arc;
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// The tables' hasher: foldhash, seeded at random per table. A key is hashed five or six
@@ -60,14 +66,6 @@ impl Recent {
             order: VecDeque::new(),
             next_turn: 0,
         }
-    }
-
-    pub(crate) fn ttl(&self) -> Duration {
-        self.ttl
-    }
-
-    pub(crate) fn remembered(&self) -> usize {
-        self.remembered
     }
 
     /// Claims `key` for new work: false when it is in progress, or done within the TTL.
@@ -155,9 +153,80 @@ impl Recent {
 /// Stale settle-order entries tolerated before a sweep, whatever the number of live ones.
 const SWEEP_FLOOR: usize = 1024;
 
+/// The most settled keys a shard remembers before the bound is split further.
+pub(crate) const SHARD_KEYS: usize = 16_384;
+
+/// The most shards: past `MAX_SHARDS * SHARD_KEYS` keys, shards grow instead.
+const MAX_SHARDS: usize = 64;
+
+/// [`Recent`] split by key into shards, each behind its own lock, sharing the bound: a
+/// bound of up to [`SHARD_KEYS`] keys is one shard (oldest forgotten first exactly);
+/// above it, each shard forgets its own oldest first, which over many keys is the
+/// oldest overall within a shard's share.
+#[derive(Debug)]
+pub(crate) struct Shards {
+    shards: Box<[Mutex<Recent>]>,
+    hasher: Hasher,
+    ttl: Duration,
+    remembered: usize,
+}
+
+impl Shards {
+    pub(crate) fn new(ttl: Duration, remembered: usize) -> Self {
+        let remembered = remembered.max(1);
+        let count = remembered.div_ceil(SHARD_KEYS).clamp(1, MAX_SHARDS);
+        let each = remembered.div_ceil(count);
+        Self {
+            shards: (0..count)
+                .map(|_| Mutex::new(Recent::new(ttl, each)))
+                .collect(),
+            hasher: Hasher::default(),
+            ttl,
+            remembered,
+        }
+    }
+
+    pub(crate) fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    pub(crate) fn remembered(&self) -> usize {
+        self.remembered
+    }
+
+    /// How many shards the bound is split into.
+    #[cfg(test)]
+    fn count(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// See [`Recent::claim`].
+    pub(crate) fn claim(&self, key: &str, now: Instant) -> bool {
+        self.shard(key).claim(key, now)
+    }
+
+    /// See [`Recent::mark`].
+    pub(crate) fn mark(&self, key: &str, seen: Seen, now: Instant) {
+        self.shard(key).mark(key, seen, now);
+    }
+
+    /// The locked shard of `key` (recovering from poisoning: every change leaves a
+    /// shard consistent).
+    fn shard(&self, key: &str) -> MutexGuard<'_, Recent> {
+        let at = if self.shards.len() == 1 {
+            0
+        } else {
+            (self.hasher.hash_one(key) % self.shards.len() as u64) as usize
+        };
+        self.shards[at]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Recent, Seen};
+    use super::{MAX_SHARDS, Recent, SHARD_KEYS, Seen, Shards};
     use std::time::{Duration, Instant};
 
     const HOUR: Duration = Duration::from_secs(3600);
@@ -227,6 +296,37 @@ mod tests {
         assert!(
             !recent.claim("old", now + Duration::from_secs(11)),
             "still remembered"
+        );
+    }
+
+    #[test]
+    fn a_small_bound_is_one_shard_and_a_large_one_many_of_at_most_a_shards_keys() {
+        assert_eq!(Shards::new(HOUR, 4).count(), 1);
+        assert_eq!(Shards::new(HOUR, SHARD_KEYS).count(), 1);
+        let default = Shards::new(HOUR, 1 << 20);
+        assert_eq!(default.count(), MAX_SHARDS);
+        assert_eq!(default.remembered(), 1 << 20);
+        assert_eq!(Shards::new(HOUR, SHARD_KEYS * 3 + 1).count(), 4);
+    }
+
+    #[test]
+    fn sharded_keys_dedupe_and_are_forgotten_past_the_shared_bound() {
+        let now = Instant::now();
+        let shards = Shards::new(HOUR, SHARD_KEYS * 4);
+        assert!(shards.claim("a", now));
+        assert!(!shards.claim("a", now), "in progress");
+        shards.mark("a", Seen::Done, now);
+        assert!(!shards.claim("a", now), "done");
+        // Far past the bound: every shard forgets its oldest, "a" among them.
+        for n in 0..SHARD_KEYS * 8 {
+            let key = format!("k{n}");
+            assert!(shards.claim(&key, now));
+            shards.mark(&key, Seen::Done, now);
+        }
+        assert!(shards.claim("a", now), "forgotten past the bound");
+        assert!(
+            !shards.claim(&format!("k{}", SHARD_KEYS * 8 - 1), now),
+            "the newest stays"
         );
     }
 }

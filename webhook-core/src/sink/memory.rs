@@ -12,7 +12,7 @@ use futures_util::future::BoxFuture;
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
 
-use super::dedupe::{Recent, Seen};
+use super::dedupe::{Seen, Shards};
 use super::{Sink, SinkError, Submitted};
 use crate::delivery::Verified;
 use crate::dispatch::{Dispatcher, Verdict};
@@ -51,7 +51,7 @@ struct Inner {
     serving: AtomicBool,
     /// Workers alive; the last one to go turns `serving` off.
     live: AtomicUsize,
-    recent: Mutex<Recent>,
+    recent: Shards,
     dead: Mutex<Vec<DeadLetter>>,
     next_dead_id: AtomicU64,
     /// True while new work is taken. `accept` holds it for reading until its job is
@@ -185,7 +185,7 @@ impl MemorySink {
             queued: Notify::new(),
             serving: AtomicBool::new(true),
             live: AtomicUsize::new(0),
-            recent: Mutex::new(Recent::new(config.ttl, config.remembered)),
+            recent: Shards::new(config.ttl, config.remembered),
             dead: Mutex::new(Vec::new()),
             next_dead_id: AtomicU64::new(1),
             intake: RwLock::new(true),
@@ -219,7 +219,10 @@ impl MemorySink {
     /// The most handled events' keys remembered at once (at least 1; events queued or
     /// running are always remembered). Past it, the oldest are forgotten first, so that
     /// memory stays bounded however fast events come: a redelivery of a forgotten event
-    /// runs again. A key takes about 100 bytes plus its length.
+    /// runs again. A key takes about 100 bytes plus its length. Above 16,384 keys the
+    /// bound is split by key into up to 64 shards, each forgetting its own oldest first,
+    /// so that no table grows past a few thousand keys at once: its growth never stalls
+    /// acknowledgements for long.
     #[must_use]
     pub fn dedupe_capacity(self, keys: usize) -> Self {
         self.reconfigure(|c| c.remembered = keys.max(1))
@@ -228,7 +231,7 @@ impl MemorySink {
     /// Setters rebuild the sink: it is configured before it is started.
     fn reconfigure(self, change: impl FnOnce(&mut Config)) -> Self {
         let (ttl, remembered) = {
-            let recent = lock(&self.inner.recent);
+            let recent = &self.inner.recent;
             (recent.ttl(), recent.remembered())
         };
         let mut config = Config {
@@ -264,7 +267,7 @@ impl MemorySink {
             dead.remove(index)
         };
         let key = letter.delivery.dedupe_key().to_owned();
-        lock(&self.inner.recent).mark(&key, Seen::Pending, Instant::now());
+        self.inner.recent.mark(&key, Seen::Pending, Instant::now());
         self.inner.enqueue(Job {
             delivery: letter.delivery,
             attempt: 1,
@@ -294,7 +297,7 @@ impl Inner {
         // The slot is taken before the key is claimed, so a full sink leaves no trace
         // and the sender's retry is not mistaken for a duplicate.
         let slot = self.slot(*intake)?;
-        if !lock(&self.recent).claim(delivery.dedupe_key(), Instant::now()) {
+        if !self.recent.claim(delivery.dedupe_key(), Instant::now()) {
             return Ok(Submitted::Duplicate);
         }
         self.enqueue(Job {
@@ -363,7 +366,8 @@ impl Inner {
 
     /// Records how `job` ended and frees its slot before waking `idle` waiters.
     fn finish(&self, job: Job, seen: Seen) {
-        lock(&self.recent).mark(job.delivery.dedupe_key(), seen, Instant::now());
+        self.recent
+            .mark(job.delivery.dedupe_key(), seen, Instant::now());
         drop(job);
         self.depth.show(self.in_flight());
         // Pairs with the fence in `idle`: either this sees its waiter, or it sees the
