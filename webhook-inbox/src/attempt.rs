@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use crate::error::InboxError;
+use crate::row::InboxRow;
 use crate::state::State;
 use crate::unix_ms::{self, serde_time};
 
@@ -83,19 +84,21 @@ pub(crate) struct AttemptRecord {
     ended_at: i64,
 }
 
-/// The timeline of row `id` in `state`: its recorded attempts, then, when it is done,
-/// the attempt that made it so (`attempts`, `last_attempt_us`, `finished_at`).
+/// The timeline of `row`: its recorded attempts, then, when it is done, the attempt
+/// that made it so (its attempts, `last_attempt_us` and finish time).
 pub(crate) fn timeline(
-    id: i64,
+    row: &InboxRow,
     records: Vec<AttemptRecord>,
-    row: (State, u32, Option<i64>, Option<i64>),
+    last_attempt_us: Option<i64>,
 ) -> Result<Vec<Attempt>, InboxError> {
-    let (state, attempts, last_attempt_us, finished_at) = row;
     let mut timeline = records
         .into_iter()
         .map(|record| {
             let outcome = AttemptOutcome::parse(&record.outcome).ok_or_else(|| {
-                InboxError::corrupt(id, format!("unknown attempt outcome `{}`", record.outcome))
+                InboxError::corrupt(
+                    row.id,
+                    format!("unknown attempt outcome `{}`", record.outcome),
+                )
             })?;
             Ok(Attempt {
                 attempt: u32::try_from(record.attempt).unwrap_or(0),
@@ -106,13 +109,13 @@ pub(crate) fn timeline(
             })
         })
         .collect::<Result<Vec<_>, InboxError>>()?;
-    if let (State::Done, Some(finished_at)) = (state, finished_at) {
+    if let (State::Done, Some(finished_at)) = (row.state, row.finished_at) {
         timeline.push(Attempt {
-            attempt: attempts,
+            attempt: row.attempts,
             outcome: AttemptOutcome::Done,
             error: None,
             duration: last_attempt_us.map(micros),
-            ended_at: unix_ms::to_time(finished_at),
+            ended_at: finished_at,
         });
     }
     Ok(timeline)
@@ -152,6 +155,25 @@ mod serde_opt_micros {
 mod tests {
     use super::*;
 
+    /// Row 7 in `state` after `attempts`, finished at `finished_at` (epoch ms).
+    fn row(state: State, attempts: u32, finished_at: Option<i64>) -> InboxRow {
+        InboxRow {
+            id: 7,
+            provider: "modem-pay".to_owned(),
+            event_type: "charge.succeeded".to_owned(),
+            dedupe_key: "charge.succeeded:ch_1".to_owned(),
+            state,
+            attempts,
+            last_error: None,
+            received_at: unix_ms::to_time(0),
+            updated_at: unix_ms::to_time(0),
+            retry_at: None,
+            lease_owner: None,
+            lease_expires_at: None,
+            finished_at: finished_at.map(unix_ms::to_time),
+        }
+    }
+
     fn record(attempt: i64, outcome: &str, duration_us: Option<i64>) -> AttemptRecord {
         AttemptRecord {
             attempt,
@@ -165,9 +187,9 @@ mod tests {
     #[test]
     fn a_done_row_ends_its_timeline_with_the_attempt_that_made_it_done() {
         let timeline = timeline(
-            7,
+            &row(State::Done, 3, Some(9_000)),
             vec![record(1, "failed", Some(1_500)), record(2, "lost", None)],
-            (State::Done, 3, Some(250), Some(9_000)),
+            Some(250),
         )
         .unwrap();
         let outcomes: Vec<_> = timeline.iter().map(|a| (a.attempt, a.outcome)).collect();
@@ -191,9 +213,9 @@ mod tests {
     #[test]
     fn a_row_not_done_shows_only_what_was_recorded() {
         let timeline = timeline(
-            7,
+            &row(State::Failed, 1, None),
             vec![record(1, "failed", Some(10))],
-            (State::Failed, 1, Some(10), None),
+            Some(10),
         )
         .unwrap();
         assert_eq!(timeline.len(), 1);
@@ -202,9 +224,9 @@ mod tests {
     #[test]
     fn an_unknown_outcome_is_a_corrupt_row_not_a_panic() {
         let error = timeline(
-            7,
+            &row(State::Dead, 1, None),
             vec![record(1, "exploded", None)],
-            (State::Dead, 1, None, None),
+            None,
         )
         .unwrap_err();
         assert!(error.to_string().contains("exploded"), "{error}");

@@ -187,6 +187,25 @@ impl Activity {
         }
     }
 
+    /// Adds `count` to bucket `bucket` of the histogram `of` picks from minute number
+    /// `minute`, if both are covered.
+    pub(crate) fn count_in(
+        &mut self,
+        minute: i64,
+        of: fn(&mut MinuteActivity) -> &mut Vec<u64>,
+        bucket: i64,
+        count: u64,
+    ) {
+        let slot = self.minute_mut(minute).and_then(|entry| {
+            usize::try_from(bucket)
+                .ok()
+                .and_then(|bucket| of(entry).get_mut(bucket))
+        });
+        if let Some(slot) = slot {
+            *slot += count;
+        }
+    }
+
     /// The entry of minute number `minute` (since the epoch), if covered.
     pub(crate) fn minute_mut(&mut self, minute: i64) -> Option<&mut MinuteActivity> {
         let first = unix_ms::from_time(self.since).div_euclid(60_000);
@@ -662,25 +681,15 @@ macro_rules! console_queries {
                     }
                 }
                 for (minute, bucket, count) in handler {
-                    if let Some(slot) = activity.minute_mut(minute).and_then(|entry| {
-                        usize::try_from(bucket)
-                            .ok()
-                            .and_then(|bucket| entry.handler_histogram.get_mut(bucket))
-                    }) {
-                        *slot += u64::try_from(count).unwrap_or(0);
-                    }
+                    let count = u64::try_from(count).unwrap_or(0);
+                    activity.count_in(minute, |m| &mut m.handler_histogram, bucket, count);
                 }
                 for (minute, bucket, count) in done {
+                    let count = u64::try_from(count).unwrap_or(0);
                     if let Some(entry) = activity.minute_mut(minute) {
-                        let count = u64::try_from(count).unwrap_or(0);
                         entry.done += count;
-                        if let Some(slot) = usize::try_from(bucket)
-                            .ok()
-                            .and_then(|bucket| entry.settle_histogram.get_mut(bucket))
-                        {
-                            *slot += count;
-                        }
                     }
+                    activity.count_in(minute, |m| &mut m.settle_histogram, bucket, count);
                 }
                 activity.oldest_unhandled = oldest.map($crate::unix_ms::to_time);
                 activity.dead_by_event_type = dead

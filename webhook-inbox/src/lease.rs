@@ -122,9 +122,7 @@ impl Settle {
     pub(crate) fn took_us(&self) -> i64 {
         i64::try_from(self.took.as_micros()).unwrap_or(i64::MAX)
     }
-}
 
-impl Settle {
     /// Whether the attempt ended `done` (recorded many rows to a statement).
     pub(crate) fn is_done(&self) -> bool {
         self.outcome == Outcome::Done

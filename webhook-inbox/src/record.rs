@@ -265,20 +265,10 @@ impl EntryRecord {
     /// The row in full, with `attempts` (its recorded attempts, in order) made into its
     /// timeline.
     pub(crate) fn into_entry(self, attempts: Vec<AttemptRecord>) -> Result<InboxEntry, InboxError> {
-        let id = self.row.id;
-        let headers = header_pairs(id, &self.headers)?;
+        let headers = header_pairs(self.row.id, &self.headers)?;
         let body = String::from_utf8_lossy(&self.body).into_owned();
         let row = InboxRow::try_from(self.row)?;
-        let timeline = timeline(
-            id,
-            attempts,
-            (
-                row.state,
-                row.attempts,
-                self.last_attempt_us,
-                row.finished_at.map(unix_ms::from_time),
-            ),
-        )?;
+        let timeline = timeline(&row, attempts, self.last_attempt_us)?;
         Ok(InboxEntry {
             row,
             headers,

@@ -230,15 +230,11 @@ impl MemorySink {
 
     /// Setters rebuild the sink: it is configured before it is started.
     fn reconfigure(self, change: impl FnOnce(&mut Config)) -> Self {
-        let (ttl, remembered) = {
-            let recent = &self.inner.recent;
-            (recent.ttl(), recent.remembered())
-        };
         let mut config = Config {
             capacity: self.inner.capacity,
             workers: self.inner.workers,
-            ttl,
-            remembered,
+            ttl: self.inner.recent.ttl(),
+            remembered: self.inner.recent.remembered(),
         };
         change(&mut config);
         Self::build(config)

@@ -14,6 +14,28 @@ pub(crate) mod sqlite;
 
 use crate::error::InboxError;
 
+/// Every migration, in order, from the folder of backend `$dir` (`migrations/<dir>/`):
+/// the versions and names are written once, so both backends have the same steps.
+macro_rules! migrations {
+    ($dir:literal) => {
+        [
+            $crate::migrate::Migration {
+                version: 1,
+                name: "baseline",
+                sql: include_str!(concat!("../../migrations/", $dir, "/0001_baseline.sql")),
+            },
+            $crate::migrate::Migration {
+                version: 2,
+                name: "attempts",
+                sql: include_str!(concat!("../../migrations/", $dir, "/0002_attempts.sql")),
+            },
+        ]
+    };
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+use migrations;
+
 /// One step of a backend's schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Migration {

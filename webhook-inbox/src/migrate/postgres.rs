@@ -7,19 +7,8 @@ use sqlx::{Connection, PgConnection, PgPool};
 use super::{CREATE_HISTORY, CURRENT, HISTORY, Migration, OnOpen, SchemaStatus, failed, now_ms};
 use crate::error::InboxError;
 
-/// The Postgres inbox's schema, in order.
-pub(crate) const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "baseline",
-        sql: include_str!("../../migrations/postgres/0001_baseline.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "attempts",
-        sql: include_str!("../../migrations/postgres/0002_attempts.sql"),
-    },
-];
+/// The Postgres inbox's schema, in order (`migrations/postgres/`).
+pub(crate) const MIGRATIONS: &[Migration] = &super::migrations!("postgres");
 
 /// The advisory lock migrations hold: the key under which releases before the schema
 /// had a version created their table, so that a replica of such a release starting

@@ -6,19 +6,8 @@ use sqlx::{SqliteConnection, SqlitePool};
 use super::{CREATE_HISTORY, CURRENT, HISTORY, Migration, OnOpen, SchemaStatus, failed, now_ms};
 use crate::error::InboxError;
 
-/// The SQLite inbox's schema, in order.
-pub(crate) const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "baseline",
-        sql: include_str!("../../migrations/sqlite/0001_baseline.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "attempts",
-        sql: include_str!("../../migrations/sqlite/0002_attempts.sql"),
-    },
-];
+/// The SQLite inbox's schema, in order (`migrations/sqlite/`).
+pub(crate) const MIGRATIONS: &[Migration] = &super::migrations!("sqlite");
 
 const RECORD: &str =
     "INSERT INTO webhook_inbox_migration (version, name, applied_at) VALUES (?1, ?2, ?3)";
