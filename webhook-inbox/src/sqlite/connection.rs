@@ -2,11 +2,11 @@
 //! settings ([`PRAGMAS`] and the busy timeout).
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
-use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::{ConnectOptions, Connection as _, SqlitePool};
 
 /// The settings of every connection to the file, pooled or the writer's own (with
 /// [`BUSY_TIMEOUT`]): WAL with `synchronous = FULL`, so that a commit is on disk when it
@@ -44,11 +44,42 @@ pub(super) async fn pool(path: &Path) -> Result<SqlitePool, sqlx::Error> {
             .busy_timeout(BUSY_TIMEOUT),
         |options, (name, value)| options.pragma(*name, *value),
     );
+    first_connection(&options).await?;
     SqlitePoolOptions::new()
         .max_connections(MAX_CONNECTIONS)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await
+}
+
+/// Connects once with `options` (closing the connection), so that the file is in WAL
+/// mode, which it keeps, before any pool or writer uses it. Processes opening a new file
+/// together each switch it to WAL, and SQLite answers the losers of that race with
+/// `database is locked` at once, without waiting on the busy timeout: they try again,
+/// a few milliseconds apart, until the busy timeout has passed.
+async fn first_connection(options: &SqliteConnectOptions) -> Result<(), sqlx::Error> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match options.connect().await {
+            Ok(connection) => return connection.close().await,
+            Err(error) if is_busy(&error) && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(fastrand::u64(2..20))).await;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Whether `error` is SQLite's `SQLITE_BUSY` (any of its extended codes).
+fn is_busy(error: &sqlx::Error) -> bool {
+    const SQLITE_BUSY: i32 = 5;
+    let sqlx::Error::Database(error) = error else {
+        return false;
+    };
+    error
+        .code()
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| code & 0xff == SQLITE_BUSY)
 }
 
 /// The writer's own connection to the file at `path`, with the pool's settings.
@@ -64,7 +95,22 @@ pub(super) fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
 
 #[cfg(test)]
 mod tests {
-    use super::open_writer;
+    use super::{open_writer, pool};
+
+    /// Replicas starting together on a new file all switch it to WAL at once; SQLite
+    /// answers that race with `database is locked` at once, whatever the busy timeout.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn processes_opening_a_new_file_together_all_open() {
+        for round in 0..40 {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let path = dir.path().join("new.db");
+            let opens = (0..6).map(|_| pool(&path));
+            for opened in webhook_core::futures::future::join_all(opens).await {
+                let pool = opened.unwrap_or_else(|error| panic!("round {round}: {error}"));
+                pool.close().await;
+            }
+        }
+    }
 
     /// The writer's connection is outside the pool: it must have the pool's settings
     /// itself (the pooled connections are checked in `tests/sqlite.rs`).
